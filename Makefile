@@ -1,0 +1,56 @@
+# Phoenix: every workflow has one target here. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+STAMP := .make
+SCHEMA := providers/bpg-proxmox-0.111.1.schema.json
+
+# The project's own tools come first: the cdktf CLI and the Node.js 22 runtime from
+# node_modules (npm package `node`), then the virtualenv.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+# No update checks or telemetry from Terraform and cdktf.
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: help setup bindings synth test clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(STAMP)/python $(STAMP)/node $(STAMP)/bindings ## install Python and npm dependencies, generate provider bindings
+
+$(STAMP):
+	@mkdir -p $@
+
+$(STAMP)/python: requirements.txt requirements-dev.txt | $(STAMP)
+	@echo "==> Python virtualenv ($(VENV)) with pinned dependencies"
+	@$(PYTHON) -c 'import sys; sys.exit("Phoenix needs Python >= 3.10") if sys.version_info < (3, 10) else None'
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 \
+	| { grep -v "^WARNING: Location .* is ignored" || true; }
+	@touch $@
+
+$(STAMP)/node: package.json package-lock.json | $(STAMP)
+	@echo "==> npm: cdktf CLI 0.21.0 and Node.js 22 (node_modules/)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bindings: $(STAMP)/bindings ## generate imports/proxmox from the pinned provider schema (offline)
+
+$(STAMP)/bindings: $(SCHEMA) providers/offline-terraform cdktf.json $(STAMP)/node $(STAMP)/python
+	@echo "==> bpg/proxmox bindings from $(SCHEMA) (cdktf get, offline)"
+	@TERRAFORM_BINARY_NAME=$(CURDIR)/providers/offline-terraform CI=1 cdktf get --force \
+		>$(STAMP)/cdktf-get.log 2>&1 || { cat $(STAMP)/cdktf-get.log; exit 1; }
+	@touch $@
+
+synth: setup ## synthesize the fleet in $$PHOENIX_CONFIG_DIR (default configs/) into cdktf.out/
+	@$(VENV)/bin/python main.py
+
+test: setup ## run the whole test suite
+	@$(VENV)/bin/python -m pytest
+
+clean: ## remove everything setup and synth created (keeps Terraform state)
+	rm -rf $(VENV) node_modules $(STAMP) imports cdktf.out

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Reduce a `terraform providers schema -json` document to what Phoenix pins.
+
+Keeps the provider block and the resource types Phoenix builds on, and drops
+prose (descriptions) and any non-Terraform keys (those starting with `_`), so
+the committed file holds only facts the binding generator reads.
+
+Usage: prune_schema.py FULL_SCHEMA.json OUT.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+PROVIDER = "registry.terraform.io/bpg/proxmox"
+
+# The resource types the constructs use; add one here, re-run, then regenerate bindings.
+RESOURCES = (
+    "proxmox_download_file",
+    "proxmox_virtual_environment_cluster_firewall",
+    "proxmox_virtual_environment_container",
+    "proxmox_virtual_environment_file",
+    "proxmox_virtual_environment_firewall_options",
+    "proxmox_virtual_environment_firewall_rules",
+    "proxmox_virtual_environment_vm",
+)
+
+_PROSE = {"description", "description_kind", "deprecation_message"}
+
+
+def _strip(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: _strip(value)
+            for key, value in node.items()
+            if not key.startswith("_") and key not in _PROSE
+        }
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    return node
+
+
+def prune(document: dict[str, Any]) -> dict[str, Any]:
+    provider = document["provider_schemas"][PROVIDER]
+    resources = provider.get("resource_schemas", {})
+    missing = [name for name in RESOURCES if name not in resources]
+    if missing:
+        raise SystemExit(f"schema lacks resource types: {', '.join(missing)}")
+    return {
+        "format_version": document.get("format_version", "1.0"),
+        "provider_schemas": {
+            PROVIDER: {
+                "provider": _strip(provider["provider"]),
+                "resource_schemas": {name: _strip(resources[name]) for name in RESOURCES},
+            }
+        },
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as source:
+        pruned = prune(json.load(source))
+    with open(argv[2], "w", encoding="utf-8") as target:
+        json.dump(pruned, target, indent=1, sort_keys=True)
+        target.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
