@@ -30,16 +30,32 @@ RESOURCES = (
 _PROSE = {"description", "description_kind", "deprecation_message"}
 
 
-def _strip(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            key: _strip(value)
-            for key, value in node.items()
-            if not key.startswith("_") and key not in _PROSE
+def _meta(node: dict[str, Any]) -> dict[str, Any]:
+    """Drop prose and `_` keys from one schema object (never from a map of names)."""
+    return {k: v for k, v in node.items() if not k.startswith("_") and k not in _PROSE}
+
+
+def _attribute(attribute: dict[str, Any]) -> dict[str, Any]:
+    cleaned = _meta(attribute)
+    if "nested_type" in cleaned:  # plugin-framework nested attributes
+        cleaned["nested_type"] = _block(cleaned["nested_type"])
+    return cleaned
+
+
+def _block(block: dict[str, Any]) -> dict[str, Any]:
+    cleaned = _meta(block)
+    if "attributes" in cleaned:
+        cleaned["attributes"] = {name: _attribute(a) for name, a in cleaned["attributes"].items()}
+    if "block_types" in cleaned:
+        cleaned["block_types"] = {
+            name: {**_meta(nested), "block": _block(nested["block"])}
+            for name, nested in cleaned["block_types"].items()
         }
-    if isinstance(node, list):
-        return [_strip(item) for item in node]
-    return node
+    return cleaned
+
+
+def _schema(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**_meta(schema), "block": _block(schema["block"])}
 
 
 def prune(document: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +68,8 @@ def prune(document: dict[str, Any]) -> dict[str, Any]:
         "format_version": document.get("format_version", "1.0"),
         "provider_schemas": {
             PROVIDER: {
-                "provider": _strip(provider["provider"]),
-                "resource_schemas": {name: _strip(resources[name]) for name in RESOURCES},
+                "provider": _schema(provider["provider"]),
+                "resource_schemas": {name: _schema(resources[name]) for name in RESOURCES},
             }
         },
     }
