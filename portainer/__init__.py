@@ -1,0 +1,28 @@
+"""Phoenix's Portainer client: converge agents and compose stacks from Terraform outputs.
+
+Layout (one concept per module):
+
+- ``desired``   the desired state (Terraform output ``portainer``, schema 1) and its loaders
+- ``models``    the Portainer objects read from the API (Endpoint, Stack, ...)
+- ``client``    one ``requests.Session``: auth, TLS, retries, typed errors
+- ``waits``     bounded readiness waits (server, agent, stack deployment)
+- ``plan``      pure: current state + desired state -> actions
+- ``reconcile`` read, plan, apply, with per-item errors
+- ``report``    human (terraform-plan-like) and JSON rendering
+- ``cli``       ``python -m portainer reconcile ...``
+"""
+
+from __future__ import annotations
+
+__all__ = ["OWNER_ENV", "normalize_stack_name"]
+
+#: Stack env var that marks a stack as owned by a Phoenix fleet (value: the fleet's owner).
+OWNER_ENV = "PHOENIX_OWNER"
+
+
+def normalize_stack_name(name: str) -> str:
+    """Return ``name`` the way Portainer stores it: lower case, only ``[-_a-z0-9]`` kept."""
+    return "".join(ch for ch in name.lower() if ch in _STACK_NAME_CHARS)
+
+
+_STACK_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")

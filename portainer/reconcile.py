@@ -1,0 +1,466 @@
+"""Reconcile = read current state, plan (pure), then apply, with per-item errors.
+
+Order (shared/reference/portainer-api.md §9): server up -> admin check/init -> auth (lazy, in
+the client) -> per agent, concurrently: agent answers /ping -> environment by exact name ->
+stacks by normalized name (one list call per environment) -> apply -> wait while deploying.
+
+Writes that may have reached the server (POST/PUT) are never repeated blindly: after a dropped
+connection or a 5xx the current state is re-read first, so a create is never duplicated.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from portainer import OWNER_ENV, normalize_stack_name
+from portainer.client import (
+    AuthenticationError,
+    PortainerClient,
+    PortainerConnectionError,
+    PortainerError,
+    PortainerHTTPError,
+)
+from portainer.desired import COMPOSE_SHA_ENV, DesiredAgent, DesiredStack, DesiredState
+from portainer.models import Endpoint, Stack, StackStatus
+from portainer.plan import (
+    Action,
+    EnvironmentItem,
+    MissingSecretError,
+    Plan,
+    StackItem,
+    env_changes,
+    needs_file,
+    plan_environment,
+    plan_leftovers,
+    plan_stack,
+    resolve_env,
+)
+from portainer.waits import (
+    WaitSettings,
+    WaitTimeoutError,
+    wait_for_agent,
+    wait_for_server,
+    wait_while_deploying,
+)
+
+Progress = Callable[[str], None]
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True)
+class ReconcileOptions:
+    """Behaviour switches of one run."""
+
+    dry_run: bool = False
+    prune: bool = False
+    #: Fetch every owned stack's file even when its hash marker matches (detects UI edits).
+    verify_files: bool = False
+    #: Environments handled concurrently.
+    workers: int = 8
+    #: Attempts of one write when the outcome is unknown (dropped connection, 5xx) or 409.
+    write_attempts: int = 3
+    waits: WaitSettings = field(default_factory=WaitSettings)
+
+
+def _is_transient(exc: PortainerError) -> bool:
+    return isinstance(exc, PortainerConnectionError) or (
+        isinstance(exc, PortainerHTTPError) and exc.status >= 500
+    )
+
+
+class Reconciler:
+    """Converge Portainer onto one desired state."""
+
+    def __init__(
+        self,
+        client: PortainerClient,
+        desired: DesiredState,
+        options: ReconcileOptions | None = None,
+        environ: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client
+        self.desired = desired
+        self.options = options or ReconcileOptions()
+        self.environ: Mapping[str, str] = environ or {}
+        self._progress_lock = threading.Lock()
+        self._progress_sink = progress or (lambda _line: None)
+
+    def progress(self, line: str) -> None:
+        """Emit one progress line (thread-safe)."""
+        with self._progress_lock:
+            self._progress_sink(line)
+
+    # ------------------------------------------------------------------ entry point
+
+    def run(self) -> Plan:
+        """Plan, then (unless dry run) apply. Never raises for per-item problems."""
+        plan = Plan(
+            owner=self.desired.owner,
+            server_url=self.client.base_url,
+            dry_run=self.options.dry_run,
+        )
+        try:
+            status = wait_for_server(self.client, self.options.waits, self.progress)
+            self.progress(f"Portainer {status.Version or '(unknown version)'} is up")
+            fresh = self._bootstrap_admin(plan)
+        except (PortainerError, WaitTimeoutError) as exc:
+            plan.error = str(exc)
+            return plan
+
+        agents = list(self.desired.agents)
+        if fresh:
+            # No admin yet (dry run): nothing can exist, and we cannot log in to read.
+            plan.environments = [self._plan_fresh(agent) for agent in agents]
+            return plan
+        try:
+            plan.environments = self._map(self._plan_agent, agents)
+        except AuthenticationError as exc:
+            plan.error = str(exc)  # nothing can be read or written: stop the whole run
+            return plan
+        if self.options.dry_run:
+            return plan
+        self._map(self._apply_environment, plan.environments)
+        return plan
+
+    def _map(self, fn: Callable[[_T], _R], items: list[_T]) -> list[_R]:
+        workers = max(1, min(self.options.workers, len(items)))
+        if workers == 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
+            return list(pool.map(fn, items))
+
+    # ------------------------------------------------------------------ admin
+
+    def _bootstrap_admin(self, plan: Plan) -> bool:
+        """Create the first admin when possible. Returns True if (dry run) none exists yet."""
+        creds = self.client.credentials
+        if not creds.can_login:
+            return False  # with an API key an admin necessarily exists
+        if self.client.admin_exists():
+            return False
+        plan.admin_init = True
+        if self.options.dry_run:
+            self.progress("no administrator yet: a real run would create it")
+            return True
+        settings = self.client.public_settings()
+        if len(creds.password or "") < settings.RequiredPasswordLength:
+            raise PortainerError(
+                f"PORTAINER_PASSWORD is shorter than Portainer's RequiredPasswordLength "
+                f"({settings.RequiredPasswordLength}); the admin cannot be created with it"
+            )
+        if settings.RequiresSetupToken and not creds.setup_token:
+            raise PortainerError(
+                "Portainer requires a setup token to create the first administrator: set "
+                "PORTAINER_SETUP_TOKEN to the setup_token= value from the server log"
+            )
+        created = self.client.init_admin()
+        self.progress(
+            f"created administrator {creds.username!r}"
+            if created
+            else "an administrator already existed"
+        )
+        plan.admin_init = created
+        return False
+
+    # ------------------------------------------------------------------ read + plan
+
+    def _stack_env(self, item: StackItem) -> bool:
+        """Resolve secrets into ``item.env``; fail the item when a variable is missing."""
+        assert item.desired is not None
+        try:
+            item.env = resolve_env(item.desired, self.desired.owner, self.environ)
+        except MissingSecretError as exc:
+            item.action = Action.FAILED
+            item.fail(str(exc))
+            return False
+        return True
+
+    def _plan_fresh(self, agent: DesiredAgent) -> EnvironmentItem:
+        item = EnvironmentItem(name=agent.name, url=agent.url, action=Action.CREATE)
+        for desired in agent.stacks:
+            stack = StackItem(name=desired.name, action=Action.CREATE, desired=desired)
+            self._stack_env(stack)
+            item.stacks.append(stack)
+        return item
+
+    def _plan_agent(self, agent: DesiredAgent) -> EnvironmentItem:
+        """Read one environment and its stacks and plan them; errors stay in the item."""
+        pending = [StackItem(name=d.name, action=Action.CREATE, desired=d) for d in agent.stacks]
+        try:
+            wait_for_agent(agent.name, agent.host, agent.port, self.options.waits, self.progress)
+        except WaitTimeoutError as exc:
+            item = EnvironmentItem(name=agent.name, url=agent.url, action=Action.FAILED)
+            item.stacks = pending
+            item.fail(f"agent unreachable: {exc}")
+            self.progress(f"agent {agent.name}: unreachable")
+            return item
+        try:
+            endpoint = self.client.find_endpoint(agent.name)
+            item = plan_environment(agent, endpoint)
+            if endpoint is None or item.action is Action.CONFLICT:
+                for stack in pending:
+                    self._stack_env(stack)
+                if item.action is Action.CONFLICT:
+                    item.fail("environment conflict")
+                item.stacks = pending
+                return item
+            item.stacks = self._plan_stacks(agent, endpoint.Id)
+        except AuthenticationError:
+            raise
+        except PortainerError as exc:
+            item = EnvironmentItem(name=agent.name, url=agent.url, action=Action.FAILED)
+            item.stacks = pending
+            item.fail(str(exc))
+        return item
+
+    def _plan_stacks(self, agent: DesiredAgent, endpoint_id: int) -> list[StackItem]:
+        current = self.client.list_stacks(endpoint_id)
+        by_name = {normalize_stack_name(s.Name): s for s in current}
+        items: list[StackItem] = []
+        for desired in agent.stacks:
+            items.append(self._plan_one(desired, by_name.get(desired.name), endpoint_id))
+        items += plan_leftovers(
+            current, {d.name for d in agent.stacks}, self.desired.owner, self.options.prune
+        )
+        return items
+
+    def _plan_one(self, desired: DesiredStack, stack: Stack | None, endpoint_id: int) -> StackItem:
+        probe = StackItem(name=desired.name, action=Action.CREATE, desired=desired)
+        if not self._stack_env(probe):
+            probe.stack_id = stack.Id if stack else None
+            return probe
+        content = None
+        if (
+            stack is not None
+            and stack.env_value(OWNER_ENV) == self.desired.owner
+            and needs_file(stack, desired, self.options.verify_files)
+        ):
+            content = self.client.get_stack_file(stack.Id)
+        item = plan_stack(desired, probe.env, stack, content, self.desired.owner)
+        item.endpoint_id = stack.EndpointId if stack else endpoint_id
+        return item
+
+    # ------------------------------------------------------------------ apply
+
+    def _apply_environment(self, item: EnvironmentItem) -> None:
+        if item.failed or item.action is Action.CONFLICT:
+            return
+        agent = next(a for a in self.desired.agents if a.name == item.name)
+        try:
+            if item.action is Action.CREATE:
+                endpoint = self._create_environment(item, agent)
+            elif item.action is Action.UPDATE:
+                assert item.endpoint_id is not None
+                self.progress(f"environment {item.name}: updating {', '.join(item.changes)}")
+                endpoint = self._write(
+                    lambda: self.client.update_endpoint(item.endpoint_id or 0, item.changes),
+                    recheck=lambda: self._endpoint_matches(agent),
+                )
+            else:
+                endpoint = None
+        except PortainerError as exc:
+            item.fail(str(exc))
+            return
+        if endpoint is not None:
+            item.endpoint_id = endpoint.Id
+        for stack in item.stacks:
+            if stack.endpoint_id is None:
+                stack.endpoint_id = item.endpoint_id
+            try:
+                self._apply_stack(item, stack)
+            except (PortainerError, WaitTimeoutError) as exc:
+                stack.fail(str(exc))
+
+    def _endpoint_matches(self, agent: DesiredAgent) -> Endpoint | None:
+        endpoint = self.client.find_endpoint(agent.name)
+        if endpoint is not None and plan_environment(agent, endpoint).action is Action.UNCHANGED:
+            return endpoint
+        return None
+
+    def _create_environment(self, item: EnvironmentItem, agent: DesiredAgent) -> Endpoint:
+        self.progress(f"environment {item.name}: creating ({agent.url})")
+        for _ in range(self.options.write_attempts):
+            try:
+                return self.client.create_agent_endpoint(agent.name, agent.url)
+            except PortainerError as exc:
+                conflict = isinstance(exc, PortainerHTTPError) and exc.status == 409
+                if not (conflict or _is_transient(exc)):
+                    raise
+                # 409: someone created it meanwhile; unknown outcome: maybe we did. Re-list.
+                endpoint = self.client.find_endpoint(agent.name)
+                if endpoint is None:
+                    if conflict:
+                        raise
+                    continue
+                replanned = plan_environment(agent, endpoint)
+                if replanned.action is Action.CONFLICT:
+                    raise PortainerError("; ".join(replanned.reasons)) from None
+                if replanned.action is Action.UPDATE:
+                    return self.client.update_endpoint(endpoint.Id, replanned.changes)
+                return endpoint
+        raise PortainerError(
+            f"environment {item.name}: create failed {self.options.write_attempts} times"
+        )
+
+    def _write(self, write: Callable[[], _R], recheck: Callable[[], _R | None]) -> _R:
+        """Run an idempotent write; after an unknown outcome re-read before trying again."""
+        last: PortainerError | None = None
+        for _ in range(self.options.write_attempts):
+            try:
+                return write()
+            except PortainerError as exc:
+                if not _is_transient(exc):
+                    raise
+                last = exc
+                done = recheck()
+                if done is not None:
+                    return done
+        assert last is not None
+        raise last
+
+    def _apply_stack(self, env: EnvironmentItem, item: StackItem) -> None:
+        label = f"{item.name}@{env.name}"
+        if item.failed or item.action in (Action.UNCHANGED, Action.KEEP, Action.CONFLICT):
+            if item.wait_deploying and item.stack_id is not None:
+                self._await_deploy(item, label)
+            return
+        assert item.endpoint_id is not None
+        if item.action is Action.CREATE:
+            self._create_stack(env, item, label)
+        elif item.action is Action.UPDATE:
+            self._update_stack(item, label)
+        elif item.action is Action.START:
+            self._start_stack(item, label)
+        elif item.action is Action.DELETE:
+            assert item.stack_id is not None
+            self.progress(f"stack {label}: deleting")
+            self.client.delete_stack(item.stack_id, item.endpoint_id)
+
+    def _find_stack(self, endpoint_id: int, name: str) -> Stack | None:
+        for stack in self.client.list_stacks(endpoint_id):
+            if normalize_stack_name(stack.Name) == name:
+                return stack
+        return None
+
+    def _create_stack(self, env: EnvironmentItem, item: StackItem, label: str) -> None:
+        assert item.desired is not None
+        assert item.endpoint_id is not None
+        self.progress(f"stack {label}: creating")
+        for _ in range(self.options.write_attempts):
+            try:
+                created = self.client.create_stack(
+                    item.endpoint_id, item.desired.name, item.desired.compose, item.env
+                )
+            except PortainerError as exc:
+                conflict = isinstance(exc, PortainerHTTPError) and exc.status == 409
+                if not (conflict or _is_transient(exc)):
+                    raise
+                # Never create twice: re-list and continue with what is there.
+                existing = self._find_stack(item.endpoint_id, item.desired.name)
+                if existing is None:
+                    if conflict:
+                        raise PortainerError(
+                            f"{exc}; no Portainer stack of that name is listed on this "
+                            "environment, so containers of a compose project with that name "
+                            "probably exist outside Portainer"
+                        ) from None
+                    continue
+                self._adopt(env, item, existing, label)
+                return
+            item.stack_id = created.Id
+            self._await_deploy(item, label, created)
+            return
+        raise PortainerError(f"create failed {self.options.write_attempts} times")
+
+    def _adopt(self, env: EnvironmentItem, item: StackItem, stack: Stack, label: str) -> None:
+        """A same-named stack appeared while creating: converge it if ours, else conflict."""
+        assert item.desired is not None
+        replanned = self._plan_one(item.desired, stack, stack.EndpointId)
+        item.stack_id = replanned.stack_id
+        item.endpoint_id = replanned.endpoint_id
+        if replanned.action is Action.CONFLICT:
+            item.action = Action.CONFLICT
+            item.reasons = replanned.reasons
+            self.progress(f"stack {label}: a foreign stack of that name appeared; left untouched")
+            return
+        item.reasons = ["found after an interrupted create", *replanned.reasons]
+        item.wait_deploying = replanned.wait_deploying
+        if replanned.action is Action.UPDATE:
+            self._update_stack(item, label)
+        elif replanned.action is Action.START:
+            self._start_stack(item, label)
+        elif item.wait_deploying:
+            self._await_deploy(item, label)
+        else:
+            # The create did land (or another Phoenix run made it): nothing left to do.
+            self._await_deploy(item, label)
+
+    def _update_stack(self, item: StackItem, label: str) -> None:
+        assert item.desired is not None
+        assert item.stack_id is not None
+        assert item.endpoint_id is not None
+        self.progress(f"stack {label}: updating ({'; '.join(item.reasons)})")
+        for _ in range(self.options.write_attempts):
+            try:
+                updated = self.client.update_stack(
+                    item.stack_id, item.endpoint_id, item.desired.compose, item.env
+                )
+            except PortainerError as exc:
+                if isinstance(exc, PortainerHTTPError) and exc.status == 409:
+                    # Another deployment is running: let it finish, then try again.
+                    self.progress(f"stack {label}: deployment in progress, waiting")
+                    self._await_deploy(item, label, fail_on_error=False)
+                    continue
+                if not _is_transient(exc):
+                    raise
+                current = self.client.get_stack(item.stack_id)
+                if not env_changes(current.Env, item.env) and (
+                    current.env_value(COMPOSE_SHA_ENV) == item.desired.compose_sha256.lower()
+                ):
+                    self._await_deploy(item, label, current)  # our PUT landed
+                    return
+                continue
+            self._await_deploy(item, label, updated)
+            return
+        raise PortainerError(f"update failed {self.options.write_attempts} times")
+
+    def _start_stack(self, item: StackItem, label: str) -> None:
+        assert item.stack_id is not None
+        assert item.endpoint_id is not None
+        self.progress(f"stack {label}: starting")
+        try:
+            started = self.client.start_stack(item.stack_id, item.endpoint_id)
+        except PortainerError as exc:
+            if not (
+                _is_transient(exc)
+                or (isinstance(exc, PortainerHTTPError) and exc.status in (400, 409))
+            ):
+                raise
+            started = self.client.get_stack(item.stack_id)  # "already active" is fine
+            if started.Status == StackStatus.INACTIVE:
+                raise
+        self._await_deploy(item, label, started)
+
+    def _await_deploy(
+        self,
+        item: StackItem,
+        label: str,
+        stack: Stack | None = None,
+        *,
+        fail_on_error: bool = True,
+    ) -> None:
+        assert item.stack_id is not None
+        if stack is None or stack.Status == StackStatus.DEPLOYING:
+            stack = wait_while_deploying(
+                self.client, item.stack_id, label, self.options.waits, self.progress
+            )
+        if fail_on_error and stack.Status == StackStatus.ERROR:
+            raise PortainerError(f"deployment failed: {stack.last_error()}")
+        if fail_on_error:
+            self.progress(f"stack {label}: {item.action.value} done")

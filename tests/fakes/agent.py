@@ -1,0 +1,73 @@
+"""A fake Portainer agent: HTTPS ``GET /ping`` -> 204 with the agent headers, nothing else.
+
+The real agent serves HTTPS with a self-signed certificate on port 9001; this one listens on a
+loopback address such as 127.0.0.102 on a free port. An *unreachable* agent is simply an address
+and port with no listener: see :func:`unreachable_agent_url`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from tests.fakes.server import BackgroundServer, free_port
+from tests.fakes.tls import server_context
+
+AGENT_VERSION = "2.44.0"
+
+
+class FakeAgent:
+    """Answers ``/ping`` like a Portainer agent on Docker (platform 1)."""
+
+    def __init__(self, host: str = "127.0.0.102", version: str = AGENT_VERSION) -> None:
+        self.host = host
+        self.version = version
+        self.pings = 0
+        self._lock = threading.Lock()
+        self._server = BackgroundServer(self._app, host, 0, server_context(host))
+        self.port = self._server.port
+
+    @property
+    def url(self) -> str:
+        """The environment URL Portainer stores for this agent: ``tcp://host:port``."""
+        return f"tcp://{self.host}:{self.port}"
+
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/ping":
+            with self._lock:
+                self.pings += 1
+            start_response(
+                "204 No Content",
+                [("Portainer-Agent", self.version), ("Portainer-Agent-Platform", "1")],
+            )
+            return [b""]
+        # Every other agent route needs a signature the fake does not implement.
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"Invalid request signature\n"]
+
+    def start(self) -> FakeAgent:
+        """Start listening."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening (the agent becomes unreachable)."""
+        self._server.stop()
+
+    def __enter__(self) -> FakeAgent:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def unreachable_agent_url(host: str = "127.0.0.103") -> str:
+    """A ``tcp://`` agent URL on a loopback address and port where nothing listens."""
+    return f"tcp://{host}:{free_port(host)}"

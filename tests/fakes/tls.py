@@ -1,0 +1,45 @@
+"""TLS material for the fakes: one throw-away CA per process (trustme), certificates on demand."""
+
+from __future__ import annotations
+
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+
+import trustme
+
+_lock = threading.Lock()
+_ca: trustme.CA | None = None
+_bundle: Path | None = None
+
+
+def fake_ca() -> trustme.CA:
+    """The process-wide fake CA (created on first use)."""
+    global _ca
+    with _lock:
+        if _ca is None:
+            _ca = trustme.CA(organization_name="Phoenix fake CA")
+        return _ca
+
+
+def ca_bundle_path() -> str:
+    """Path of a PEM file holding the fake CA certificate (for ``verify=``)."""
+    global _bundle
+    ca = fake_ca()
+    with _lock:
+        if _bundle is None:
+            handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives for the process
+                prefix="phoenix-fake-ca-", suffix=".pem", delete=False
+            )
+            handle.close()
+            _bundle = Path(handle.name)
+            ca.cert_pem.write_to_path(str(_bundle))
+        return str(_bundle)
+
+
+def server_context(*identities: str) -> ssl.SSLContext:
+    """A server-side TLS context with a certificate for ``identities``, signed by the fake CA."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    fake_ca().issue_cert(*identities).configure_cert(context)
+    return context
