@@ -1,0 +1,222 @@
+"""PhoenixVm: a VM cloned from a template, configured by cloud-init, watched by the guest agent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from imports.proxmox.virtual_environment_vm import (
+    VirtualEnvironmentVm,
+    VirtualEnvironmentVmAgent,
+    VirtualEnvironmentVmAgentWaitForIp,
+    VirtualEnvironmentVmClone,
+    VirtualEnvironmentVmCpu,
+    VirtualEnvironmentVmDisk,
+    VirtualEnvironmentVmInitialization,
+    VirtualEnvironmentVmInitializationDns,
+    VirtualEnvironmentVmInitializationIpConfig,
+    VirtualEnvironmentVmInitializationIpConfigIpv4,
+    VirtualEnvironmentVmInitializationUserAccount,
+    VirtualEnvironmentVmMemory,
+    VirtualEnvironmentVmNetworkDevice,
+    VirtualEnvironmentVmOperatingSystem,
+    VirtualEnvironmentVmSerialDevice,
+    VirtualEnvironmentVmStartup,
+)
+
+from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
+from .template import PhoenixVmTemplate
+from .validation import check
+
+
+class BootstrapChange(str, Enum):
+    """What a changed cloud-init user-data snippet does to a VM that already exists."""
+
+    KEEP = "keep"
+    """Keep the VM running as is (Terraform ignores the new snippet id); new clones and
+    `terraform apply -replace=...` use the new snippet. cloud-init would not re-run on an
+    existing VM anyway: its instance id does not change."""
+    REPLACE = "replace"
+    """Destroy and re-clone the VM so the new bootstrap runs. Local disk data is lost; keep
+    state on NFS volumes."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhoenixVmProps:
+    """Props of PhoenixVm."""
+
+    node_name: str
+    """Proxmox node the VM runs on."""
+    vm_id: int
+    """VMID; changing it replaces the VM."""
+    name: str
+    """Proxmox name and host name."""
+    template: PhoenixVmTemplate | int
+    """What to clone: a PhoenixVmTemplate of the same app (the clone then waits for it) or the
+    VMID of a template that already exists."""
+    template_node_name: str | None = None
+    """Node holding the template when it is not `node_name`. Default: the same node."""
+    datastore_id: str
+    """Datastore for the boot disk and the cloud-init drive (named explicitly: the provider's
+    default `local-lvm` does not exist on every node)."""
+    disk_gib: int = 32
+    """Boot disk size; clones can grow the template's disk, never shrink it. Default: 32."""
+    disk_interface: str = "scsi0"
+    """Slot of the template's boot disk. Default: `scsi0`."""
+    cores: int = 2
+    """Default: 2."""
+    cpu_type: str = "x86-64-v2-AES"
+    """QEMU CPU model. Default: `x86-64-v2-AES`."""
+    memory_mib: int = 2048
+    """Default: 2048."""
+    nic: NicProps = field(default_factory=NicProps)
+    """Default: an untagged virtio NIC on `vmbr0`."""
+    ipv4: Ipv4Props
+    """Address configured by cloud-init."""
+    dns: DnsProps = field(default_factory=DnsProps)
+    """Default: the image's resolver settings."""
+    user_data_file_id: str | None = None
+    """Cloud-init user-data snippet (`<datastore>:snippets/<file>`). It then owns the user,
+    keys and packages. Default: Proxmox generates user-data from `username`/`ssh_keys`."""
+    on_bootstrap_change: BootstrapChange = BootstrapChange.KEEP
+    """Effect of a new user-data snippet on an existing VM. Default: keep the VM."""
+    username: str | None = None
+    """Login created by Proxmox's generated user-data (not with `user_data_file_id`).
+    Default: the image's default user."""
+    ssh_keys: Sequence[str] = ()
+    """Public keys for `username`. Default: none."""
+    agent_timeout_seconds: int = 300
+    """Bound on each wait for the guest agent (create and refresh). Default: 300."""
+    on_boot: bool = True
+    """Start with the node. Default: true."""
+    startup: StartupProps | None = None
+    """Boot ordering. Default: unordered."""
+    tags: Sequence[str] = ()
+    """Default: none."""
+    description: str | None = None
+    """Default: none."""
+    adopt: bool = False
+    """Import the existing VM `node_name/vm_id` instead of creating it. Default: false."""
+
+
+class PhoenixVm(Construct):
+    """A full clone of a template with explicit CPU, memory, disk, NIC and cloud-init settings.
+
+    The guest agent is enabled with a bounded timeout and waits for an IPv4 address, so
+    outputs carry real addresses; `stop_on_destroy` lets Terraform destroy a VM whose agent
+    stopped answering instead of hanging on a clean shutdown.
+
+    Terraform address: `proxmox_virtual_environment_vm.<id>`.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: PhoenixVmProps) -> None:
+        super().__init__(scope, id_)
+        check(
+            f"vm {props.vm_id}",
+            [
+                (props.vm_id < 100, f"vm_id {props.vm_id} is below 100 (reserved by Proxmox)"),
+                (props.cores < 1, f"cores {props.cores} must be at least 1"),
+                (props.memory_mib < 256, f"memory_mib {props.memory_mib} must be at least 256"),
+                (props.disk_gib < 1, f"disk_gib {props.disk_gib} must be at least 1"),
+                (
+                    props.agent_timeout_seconds < 1,
+                    f"agent_timeout_seconds {props.agent_timeout_seconds} must be positive",
+                ),
+                (
+                    props.user_data_file_id is not None
+                    and (props.username is not None or bool(props.ssh_keys)),
+                    "username/ssh_keys conflict with user_data_file_id: put the user in the snippet",
+                ),
+                *props.ipv4.problems(),
+            ],
+        )
+        self.props = props
+        # A template construct is referenced by token, so Terraform clones only once it exists.
+        template_vm_id = (
+            props.template.vm.vm_id if isinstance(props.template, PhoenixVmTemplate) else props.template
+        )
+        user_account = None
+        if props.username is not None or props.ssh_keys:
+            user_account = VirtualEnvironmentVmInitializationUserAccount(
+                username=props.username, keys=list(props.ssh_keys) or None
+            )
+
+        self.vm = VirtualEnvironmentVm(
+            self,
+            "resource",
+            node_name=props.node_name,
+            vm_id=props.vm_id,
+            name=props.name,
+            description=props.description,
+            tags=sorted(props.tags) or None,  # Proxmox sorts tags; unsorted lists drift
+            clone=VirtualEnvironmentVmClone(
+                vm_id=template_vm_id, node_name=props.template_node_name, full=True
+            ),
+            cpu=VirtualEnvironmentVmCpu(cores=props.cores, type=props.cpu_type),
+            memory=VirtualEnvironmentVmMemory(dedicated=props.memory_mib),
+            # Every disk attribute is explicit: omitted ones reset to provider defaults on a clone.
+            disk=[
+                VirtualEnvironmentVmDisk(
+                    interface=props.disk_interface,
+                    datastore_id=props.datastore_id,
+                    size=props.disk_gib,
+                    discard="on",
+                    iothread=True,
+                )
+            ],
+            network_device=[
+                VirtualEnvironmentVmNetworkDevice(
+                    bridge=props.nic.bridge,
+                    model="virtio",
+                    vlan_id=props.nic.vlan_id,
+                    mac_address=props.nic.mac_address,
+                    firewall=props.nic.firewall,
+                )
+            ],
+            initialization=VirtualEnvironmentVmInitialization(
+                datastore_id=props.datastore_id,
+                ip_config=[
+                    VirtualEnvironmentVmInitializationIpConfig(
+                        ipv4=VirtualEnvironmentVmInitializationIpConfigIpv4(
+                            address=props.ipv4.address, gateway=props.ipv4.gateway
+                        )
+                    )
+                ],
+                dns=VirtualEnvironmentVmInitializationDns(
+                    servers=list(props.dns.servers), domain=props.dns.domain
+                )
+                if props.dns.servers or props.dns.domain
+                else None,
+                user_account=user_account,
+                user_data_file_id=props.user_data_file_id,
+            ),
+            agent=VirtualEnvironmentVmAgent(
+                enabled=True,
+                timeout=f"{props.agent_timeout_seconds}s",
+                wait_for_ip=VirtualEnvironmentVmAgentWaitForIp(ipv4=True),
+            ),
+            serial_device=[VirtualEnvironmentVmSerialDevice(device="socket")],
+            operating_system=VirtualEnvironmentVmOperatingSystem(type="l26"),
+            on_boot=props.on_boot,
+            started=True,
+            startup=VirtualEnvironmentVmStartup(
+                order=props.startup.order,
+                up_delay=props.startup.up_delay_seconds,
+                down_delay=props.startup.down_delay_seconds,
+            )
+            if props.startup
+            else None,
+            stop_on_destroy=True,
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["initialization[0].user_data_file_id"]
+            )
+            if props.user_data_file_id and props.on_bootstrap_change is BootstrapChange.KEEP
+            else None,
+        )
+        self.vm.override_logical_id(id_)
+        if props.adopt:
+            self.vm.import_from(f"{props.node_name}/{props.vm_id}")
