@@ -1,0 +1,242 @@
+"""InfraStack: the Proxmox side of a fleet — provider, templates, VMs and containers — and the
+outputs the post-apply step reads."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from constructs import Construct
+
+from constructs_lib import (
+    BindMountProps,
+    CloudImageProps,
+    ContainerTemplateDownload,
+    DnsProps,
+    Ipv4Props,
+    LxcFeatures,
+    NicProps,
+    PhoenixContainer,
+    PhoenixContainerProps,
+    PhoenixVm,
+    PhoenixVmProps,
+    PhoenixVmTemplate,
+    PhoenixVmTemplateProps,
+    StartupProps,
+)
+from fleet import Fleet
+from fleet.guests import Container, GuestBase, GuestNetwork, Vm
+from fleet.proxmox import Network
+from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
+
+from .outputs import inventory, portainer_desired_state
+
+# State lives next to cdktf.json (three levels up from cdktf.out/stacks/<stack>), as cdktf's
+# default does, but as a relative path so the synthesized JSON is the same on every machine.
+STATE_DIR_FROM_STACK = "../../.."
+
+
+def local_state_path(stack_id: str) -> str:
+    """Where a stack's local state lives, relative to its synthesized directory."""
+    return f"{STATE_DIR_FROM_STACK}/terraform.{stack_id}.tfstate"
+
+
+class InfraStack(TerraformStack):
+    """Guests on Proxmox VE, built from a validated Fleet.
+
+    Construct ids, and so Terraform addresses, derive from VMIDs (`vm_1002`, `ct_101`,
+    `template_9000`): renaming a guest updates it in place, changing its VMID replaces it.
+    """
+
+    def __init__(self, scope: Construct, id_: str, fleet: Fleet) -> None:
+        super().__init__(scope, id_)
+        self.fleet = fleet
+        LocalBackend(self, path=local_state_path(id_))
+        proxmox = fleet.proxmox
+        # Credentials come only from PROXMOX_VE_* environment variables, never the plan.
+        ProxmoxProvider(
+            self,
+            "proxmox",
+            endpoint=str(proxmox.api.endpoint),
+            insecure=proxmox.api.insecure_tls,
+            ssh=[
+                ProxmoxProviderSsh(
+                    username=proxmox.ssh.username,
+                    agent=proxmox.ssh.use_agent,
+                    node_attribute=[
+                        ProxmoxProviderSshNode(name=name, address=node.address)
+                        for name, node in sorted(proxmox.nodes.items())
+                    ],
+                )
+            ],
+        )
+
+        self.templates: dict[int, PhoenixVmTemplate] = {}
+        for vmid, template in sorted(fleet.guests.templates.items()):
+            if not template.managed or template.image is None:
+                continue
+            node = fleet.node(template)
+            self.templates[vmid] = PhoenixVmTemplate(
+                self,
+                f"template_{vmid}",
+                PhoenixVmTemplateProps(
+                    node_name=fleet.node_name(template),
+                    vm_id=vmid,
+                    name=template.name,
+                    image=CloudImageProps(
+                        url=str(template.image.url),
+                        file_name=template.image.file_name,
+                        datastore_id=node.datastores.images,
+                        checksum=template.image.checksum.value if template.image.checksum else None,
+                        checksum_algorithm=template.image.checksum.algorithm
+                        if template.image.checksum
+                        else "sha256",
+                    ),
+                    datastore_id=template.datastore or node.datastores.disks,
+                    disk_gib=template.disk_gib,
+                    cores=template.cores,
+                    memory_mib=template.memory_mib,
+                    bridge=next(iter(proxmox.networks.values())).bridge,
+                    tags=template.tags,
+                    description=template.description,
+                ),
+            )
+
+        self.vms: dict[int, PhoenixVm] = {
+            vmid: self._vm(vmid, vm) for vmid, vm in sorted(fleet.guests.vms.items())
+        }
+        self.containers: dict[int, PhoenixContainer] = {
+            ctid: self._container(ctid, ct) for ctid, ct in sorted(fleet.guests.containers.items())
+        }
+
+        TerraformOutput(
+            self,
+            "inventory",
+            value=inventory(fleet),
+            description="Every guest Phoenix manages: vmid, name, kind, node, address, roles.",
+            static_id=True,
+        )
+        desired = portainer_desired_state(fleet)
+        if desired is not None:
+            TerraformOutput(
+                self,
+                "portainer",
+                value=desired,
+                description="Desired Portainer state (docs/outputs.md, schema_version 1).",
+                static_id=True,
+            )
+
+    def _vm(self, vmid: int, vm: Vm) -> PhoenixVm:
+        fleet = self.fleet
+        node = fleet.node(vm)
+        template = self.templates.get(vm.template, vm.template)
+        template_config = fleet.guests.templates[vm.template]
+        template_node = fleet.node_name(template_config)
+        return PhoenixVm(
+            self,
+            f"vm_{vmid}",
+            PhoenixVmProps(
+                node_name=fleet.node_name(vm),
+                vm_id=vmid,
+                name=vm.name,
+                template=template,
+                template_node_name=template_node if template_node != fleet.node_name(vm) else None,
+                datastore_id=vm.datastore or node.datastores.disks,
+                disk_gib=vm.disk_gib,
+                cores=vm.cores,
+                cpu_type=vm.cpu_type,
+                memory_mib=vm.memory_mib,
+                nic=self._nic(vm),
+                ipv4=self._ipv4(vm.network, fleet.network(vm)),
+                dns=self._dns(fleet.network(vm)),
+                username=vm.user.name,
+                ssh_keys=vm.user.ssh_keys,
+                agent_timeout_seconds=vm.agent_timeout_seconds,
+                on_boot=vm.on_boot,
+                startup=self._startup(vm),
+                tags=vm.tags,
+                description=vm.description,
+                adopt=vm.adopt,
+            ),
+        )
+
+    def _container(self, ctid: int, container: Container) -> PhoenixContainer:
+        fleet = self.fleet
+        node = fleet.node(container)
+        os_template = container.os_template
+        source: ContainerTemplateDownload | str
+        if os_template.url is not None:
+            source = ContainerTemplateDownload(
+                url=str(os_template.url),
+                file_name=os_template.download_file_name or "",
+                datastore_id=node.datastores.images,
+            )
+        else:
+            assert os_template.file_id is not None  # one of url/file_id, checked by the model
+            source = os_template.file_id
+        features = container.features
+        return PhoenixContainer(
+            self,
+            f"ct_{ctid}",
+            PhoenixContainerProps(
+                node_name=fleet.node_name(container),
+                vm_id=ctid,
+                hostname=container.name,
+                os_template=source,
+                os_type=os_template.type,
+                unprivileged=container.unprivileged,
+                features=LxcFeatures(
+                    nesting=features.nesting,
+                    keyctl=features.keyctl,
+                    fuse=features.fuse,
+                    mount=features.mount,
+                ),
+                cores=container.cores,
+                memory_mib=container.memory_mib,
+                swap_mib=container.swap_mib,
+                datastore_id=container.rootfs.datastore or node.datastores.disks,
+                disk_gib=container.rootfs.size_gib,
+                nic=self._nic(container),
+                ipv4=self._ipv4(container.network, fleet.network(container)),
+                dns=self._dns(fleet.network(container)),
+                ssh_keys=container.ssh_keys,
+                bind_mounts=[
+                    BindMountProps(host_path=m.host_path, path=m.path, read_only=m.read_only)
+                    for m in container.bind_mounts
+                ],
+                start_on_boot=container.on_boot,
+                startup=self._startup(container),
+                tags=container.tags,
+                description=container.description,
+                adopt=container.adopt,
+            ),
+        )
+
+    def _nic(self, guest: Vm | Container) -> NicProps:
+        network = self.fleet.network(guest)
+        nic = guest.network
+        return NicProps(
+            bridge=nic.bridge or network.bridge,
+            vlan_id=nic.vlan if nic.vlan is not None else network.vlan,
+            mac_address=nic.mac,
+            firewall=guest.firewall is not None and guest.firewall.enabled,
+        )
+
+    @staticmethod
+    def _ipv4(nic: GuestNetwork, network: Network) -> Ipv4Props:
+        if nic.ip == "dhcp":
+            return Ipv4Props(address="dhcp")
+        gateway = nic.gateway or network.gateway
+        return Ipv4Props(address=str(nic.ip), gateway=str(gateway) if gateway else None)
+
+    @staticmethod
+    def _dns(network: Network) -> DnsProps:
+        return DnsProps(servers=[str(s) for s in network.dns_servers], domain=network.dns_domain)
+
+    @staticmethod
+    def _startup(guest: GuestBase) -> StartupProps | None:
+        if guest.startup is None:
+            return None
+        return StartupProps(
+            order=guest.startup.order,
+            up_delay_seconds=guest.startup.up_delay_seconds,
+            down_delay_seconds=guest.startup.down_delay_seconds,
+        )

@@ -1,0 +1,76 @@
+"""The infra stack's outputs as plain data: the guest inventory and the desired Portainer state.
+
+Pure functions of the Fleet, so the post-apply step, the tests and docs/outputs.md agree on
+one shape (schema_version 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleet import Fleet
+from fleet.guests import VmFeature
+
+DESIRED_STATE_SCHEMA_VERSION = 1
+
+
+def inventory(fleet: Fleet) -> list[dict[str, Any]]:
+    """Every guest, ordered by VMID: vmid, name, kind, node, static address, roles."""
+    return [
+        {
+            "vmid": guest.vmid,
+            "name": guest.name,
+            "kind": guest.kind.value,
+            "node": fleet.node_name(guest.config),
+            "address": str(guest.address) if guest.address is not None else None,
+            "roles": fleet.roles(guest),
+        }
+        for guest in fleet.all_guests()
+    ]
+
+
+def portainer_desired_state(fleet: Fleet) -> dict[str, Any] | None:
+    """What Portainer must hold after the reconcile, or None when the fleet has no Portainer."""
+    portainer = fleet.portainer
+    if portainer is None:
+        return None
+    server = fleet.guest_named(portainer.server)
+    assert server is not None and server.address is not None  # guaranteed by fleet checks
+    agents = []
+    for vmid, vm in fleet.vms_with(VmFeature.PORTAINER_AGENT):
+        address = vm.network.address
+        agents.append(
+            {
+                "name": vm.name,
+                "guest": vm.name,
+                "vmid": vmid,
+                "url": f"tcp://{address}:{portainer.agent_port}",
+                "stacks": [_stack(fleet, name) for name in sorted(vm.stacks)],
+            }
+        )
+    return {
+        "schema_version": DESIRED_STATE_SCHEMA_VERSION,
+        "owner": portainer.owner,
+        "server": {
+            "url": f"https://{server.address}:{portainer.https_port}",
+            "guest": portainer.server,
+            "version": portainer.version,
+            "admin_username": portainer.admin_username,
+        },
+        "agents": sorted(agents, key=lambda agent: str(agent["name"])),
+    }
+
+
+def _stack(fleet: Fleet, name: str) -> dict[str, Any]:
+    spec = fleet.stacks.stacks[name]
+    compose = fleet.compose[name]
+    variables = sorted(spec.env.items())
+    return {
+        "name": name,
+        "compose": compose.content,
+        "compose_sha256": compose.sha256,
+        "env": [{"name": key, "value": var.value} for key, var in variables if var.value is not None],
+        "secret_env": [
+            {"name": key, "from_env": var.from_env} for key, var in variables if var.from_env is not None
+        ],
+    }
