@@ -1,0 +1,44 @@
+"""Helpers to read synthesized Terraform JSON in tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import cdktf
+from cdktf import App, TerraformStack
+
+from fleet import Fleet
+from stacks import build_stacks
+
+
+def synth_json(stack: TerraformStack) -> dict[str, Any]:
+    """The stack's Terraform JSON as cdktf's test synthesizer renders it (no `//` metadata)."""
+    parsed: dict[str, Any] = json.loads(cdktf.Testing.synth(stack))
+    return parsed
+
+
+def resource(plan: dict[str, Any], resource_type: str, name: str) -> dict[str, Any]:
+    """One resource's arguments; KeyError names what is missing."""
+    try:
+        found: dict[str, Any] = plan["resource"][resource_type][name]
+    except KeyError:
+        present = sorted(plan.get("resource", {}).get(resource_type, {}))
+        raise KeyError(f"{resource_type}.{name} not in plan (have: {present})") from None
+    return found
+
+
+def make_app(outdir: str) -> App:
+    """A cdktf test app writing into `outdir` (never the shared temp dir)."""
+    return cdktf.Testing.app(outdir=outdir)
+
+
+def synth_fleet(fleet: Fleet, outdir: str) -> dict[str, dict[str, Any]]:
+    """Every stack of the fleet, synthesized, by stack id."""
+    app = make_app(outdir)
+    build_stacks(app, fleet)
+    return {
+        stack.node.id: synth_json(stack)
+        for stack in app.node.children
+        if isinstance(stack, TerraformStack)
+    }
