@@ -14,6 +14,8 @@ SCHEMA := providers/bpg-proxmox-0.111.1.schema.json
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 # No update checks or telemetry from Terraform and cdktf.
 export CHECKPOINT_DISABLE := 1
+# jsii's kernel trips Node 22's util.isArray deprecation (DEP0044) on every start: noise only.
+export NODE_OPTIONS := --max-old-space-size=4096 --disable-warning=DEP0044
 
 .PHONY: help setup bindings synth test clean
 

@@ -8,8 +8,11 @@ line, and exits 1 before anything is written, so an existing `cdktf.out/` stays 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections import Counter
+from pathlib import Path
 
 from cdktf import App
 
@@ -26,16 +29,27 @@ def main() -> int:
         print(f"phoenix: {error}; nothing was synthesized", file=sys.stderr)
         return 1
     app = App()
-    infra = build_stacks(app, fleet)
+    build_stacks(app, fleet)
     app.synth()
-    outdir = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
-    print(
-        f"phoenix: synthesized {config_dir} into {outdir}/: "
-        f"{len(infra.templates)} template(s), {len(infra.vms)} VM(s), "
-        f"{len(infra.containers)} container(s)",
-        file=sys.stderr,
-    )
+    print(summary(config_dir, Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))))
     return 0
+
+
+def summary(config_dir: Path, outdir: Path) -> str:
+    """A few lines saying what was written where, read back from the synthesized files."""
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    lines = [f"phoenix: synthesized {config_dir}/ into {outdir}/"]
+    for name, stack in sorted(manifest["stacks"].items()):
+        path = outdir / stack["synthesizedStackPath"]
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        counts = Counter(
+            {kind: len(items) for kind, items in plan.get("resource", {}).items()}
+        )
+        resources = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+        outputs = ", ".join(sorted(plan.get("output", {}))) or "none"
+        lines.append(f"  {name}: {sum(counts.values())} resources ({resources}); outputs: {outputs}")
+        lines.append(f"    {path}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _NODE_BIN = ROOT / "node_modules" / ".bin"
 if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", ""):
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ.setdefault("NODE_OPTIONS", "--max-old-space-size=4096 --disable-warning=DEP0044")
 
 
 class PlanSnapshot(JSONSnapshotExtension):
