@@ -244,6 +244,11 @@ class Vm(GuestBase):
     """NFS volumes mounted at boot. Default: none."""
     agent_timeout_seconds: int = Field(default=300, ge=30, le=3600)
     """How long Terraform waits for the guest agent to report an address. Default: 300."""
+    on_bootstrap_change: Literal["keep", "replace"] = "keep"
+    """What a changed cloud-init bootstrap (features, volumes, user, keys) does to this VM once
+    it exists: `keep` it running unchanged (new clones get the new bootstrap; force a rebuild
+    with `terraform apply -replace=...`), or `replace` it (re-clone; local disk data is lost,
+    NFS volumes survive). Default: keep."""
 
 
 class ContainerFeatures(ConfigModel):

@@ -22,6 +22,11 @@ class PortainerConfig(ConfigModel):
     admin_username: str = Field(default="admin", pattern=r"^\S+$")
     """Administrator the reconcile creates on a fresh server (its password comes from
     `PORTAINER_PASSWORD`). Default: admin."""
+    agent_secret: bool = False
+    """Pair server and agents with a shared `AGENT_SECRET`, so an agent only answers this
+    server. The value comes from the sensitive Terraform variable `portainer_agent_secret`
+    (`TF_VAR_portainer_agent_secret`), never from config. Default: false (an agent trusts the
+    first server that reaches it)."""
     owner: str = Field(default="phoenix", pattern=r"^[A-Za-z0-9_.-]+$")
     """Marker on every stack this fleet creates (`PHOENIX_OWNER`); stacks without it are never
     touched. Default: phoenix."""
