@@ -149,7 +149,7 @@ class _Fault:
     method: str
     pattern: str
     remaining: int
-    kind: str  # "status", "drop-before", "drop-after"
+    kind: str  # "status", "drop-before", "drop-after", "expire"
     status: int = 500
 
     def matches(self, method: str, path: str) -> bool:
@@ -450,9 +450,13 @@ class FakePortainer:
                 _Fault(method, pattern, count, "drop-after" if after else "drop-before")
             )
 
-    def expire_tokens(self) -> None:
-        """Make every JWT issued so far expire now."""
+    def expire_tokens(self, *, before: tuple[str, str] | None = None) -> None:
+        """Make every JWT issued so far expire now, or (``before=(method, path glob)``) just
+        before the next matching request is handled."""
         with self._lock:
+            if before is not None:
+                self._faults.append(_Fault(before[0], before[1], 1, "expire"))
+                return
             self._tokens = {t: (u, 0.0) for t, (u, _) in self._tokens.items()}
 
     def race_on_create(self, name: str, owner: str | None = None) -> None:
@@ -482,6 +486,9 @@ class FakePortainer:
         fault = self._take_fault(request.method, request.path)
         if fault is not None and fault.kind == "drop-before":
             raise DropConnectionError("fault injection: connection dropped")
+        if fault is not None and fault.kind == "expire":
+            self.expire_tokens()
+            fault = None
         if fault is not None and fault.kind == "status":
             response = _error(fault.status, "Fault injected by the fake", "transient failure")
         else:

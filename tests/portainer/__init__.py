@@ -1,0 +1,1 @@
+"""Tests of the portainer package against the fake Portainer."""
