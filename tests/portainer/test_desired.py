@@ -1,0 +1,138 @@
+"""Desired-state model and loaders: every input shape of docs/outputs.md."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portainer.desired import (
+    DesiredStateError,
+    encode_for_env,
+    load_from_env,
+    load_outputs_file,
+    parse_desired_state,
+)
+from tests.portainer.conftest import agent_doc, desired_doc, stack_doc
+
+
+def reference() -> dict[str, Any]:
+    return desired_doc(
+        [
+            agent_doc(
+                "drphoenix",
+                "tcp://10.0.0.102:9001",
+                [
+                    stack_doc(
+                        "qdrant",
+                        env={"QDRANT__LOG_LEVEL": "INFO"},
+                        secret_env={"QDRANT__SERVICE__API_KEY": "QDRANT_API_KEY"},
+                    )
+                ],
+            )
+        ]
+    )
+
+
+def test_loads_cdktf_outputs_file(tmp_path: Path) -> None:
+    # GIVEN the file `cdktf deploy --outputs-file` writes (any stack key)
+    path = tmp_path / "out.json"
+    path.write_text(json.dumps({"phoenix-infra": {"portainer": reference(), "inventory": []}}))
+    # WHEN loading it
+    desired = load_outputs_file(str(path))
+    # THEN the agent, its address and its stack are there
+    [agent] = desired.agents
+    assert (agent.name, agent.host, agent.port) == ("drphoenix", "10.0.0.102", 9001)
+    assert agent.stacks[0].secret_env[0].from_env == "QDRANT_API_KEY"
+    assert desired.secret_sources() == {"QDRANT_API_KEY"}
+
+
+def test_loads_terraform_output_json(tmp_path: Path) -> None:
+    # GIVEN `terraform output -json` (value wrapped with type/sensitive)
+    path = tmp_path / "tf.json"
+    doc = {
+        "portainer": {"value": reference(), "type": ["object", {}], "sensitive": False},
+        "inventory": {"value": [], "type": ["list", "string"], "sensitive": False},
+    }
+    path.write_text(json.dumps(doc))
+    # WHEN loading it THEN the desired state is found
+    assert load_outputs_file(str(path)).owner == "phoenix"
+
+
+def test_loads_bare_desired_state_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN `terraform output -json portainer` piped to standard input
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(reference())))
+    # WHEN loading "-" THEN it parses
+    assert load_outputs_file("-").agents[0].name == "drphoenix"
+
+
+def test_loads_base64gzip_env_var() -> None:
+    # GIVEN what Terraform's base64gzip(jsonencode(desired)) produces
+    environ = {"PHOENIX_DESIRED": encode_for_env(reference())}
+    # WHEN loading from the variable THEN it parses
+    assert load_from_env("PHOENIX_DESIRED", environ).agents[0].stacks[0].name == "qdrant"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(schema_version=2), "schema_version"),
+        (lambda d: d["agents"][0]["stacks"][0].update(name="Qdrant"), "normalized form"),
+        (lambda d: d["agents"][0]["stacks"][0].update(compose_sha256="0" * 64), "does not match"),
+        (lambda d: d["agents"][0].update(url="https://10.0.0.102:9001"), "tcp://<host>:<port>"),
+        (lambda d: d.update(extra_field=1), "extra_field"),
+        (
+            lambda d: d["agents"][0]["stacks"][0]["env"].append(
+                {"name": "PHOENIX_OWNER", "value": "x"}
+            ),
+            "reserved",
+        ),
+        (lambda d: d["agents"].append(dict(d["agents"][0])), "declared twice"),
+    ],
+)
+def test_fails_when_the_contract_is_violated(mutate: Any, message: str) -> None:
+    # GIVEN a desired state with one contract violation
+    doc = reference()
+    mutate(doc)
+    # WHEN parsing THEN the error names the problem
+    with pytest.raises(DesiredStateError, match=message):
+        parse_desired_state(doc)
+
+
+def test_fails_when_no_portainer_output(tmp_path: Path) -> None:
+    # GIVEN outputs without `portainer`
+    path = tmp_path / "out.json"
+    path.write_text(json.dumps({"infra": {"inventory": []}}))
+    # WHEN loading THEN the message says what was expected
+    with pytest.raises(DesiredStateError, match="no 'portainer' output"):
+        load_outputs_file(str(path))
+
+
+def test_fails_when_two_stacks_publish_portainer() -> None:
+    # GIVEN an ambiguous cdktf outputs file
+    doc = {"a": {"portainer": reference()}, "b": {"portainer": reference()}}
+    # WHEN parsing THEN both stacks are named
+    with pytest.raises(DesiredStateError, match="a, b"):
+        parse_desired_state(doc)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "not base64!", base64.b64encode(b"not gzip").decode()],
+)
+def test_fails_when_env_var_is_not_base64gzip(value: str) -> None:
+    # GIVEN a variable that is empty or not base64(gzip(json))
+    # WHEN loading THEN a clear error (never a traceback)
+    with pytest.raises(DesiredStateError):
+        load_from_env("V", {"V": value})
+
+
+def test_fails_when_file_is_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{nope")
+    with pytest.raises(DesiredStateError, match="not valid JSON"):
+        load_outputs_file(str(path))
