@@ -3,12 +3,20 @@
 Constructs never read files or the environment; stacks hand them everything as props.
 """
 
+from .cloud_init import CloudInitSnippet, CloudInitSnippetProps
 from .container import (
     BindMountProps,
     ContainerTemplateDownload,
     LxcFeatures,
     PhoenixContainer,
     PhoenixContainerProps,
+)
+from .firewall import (
+    ClusterFirewall,
+    ClusterFirewallProps,
+    FirewallRuleProps,
+    GuestFirewall,
+    GuestFirewallProps,
 )
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
 from .template import CloudImageProps, PhoenixVmTemplate, PhoenixVmTemplateProps
@@ -19,8 +27,15 @@ __all__ = [
     "BindMountProps",
     "BootstrapChange",
     "CloudImageProps",
+    "CloudInitSnippet",
+    "CloudInitSnippetProps",
+    "ClusterFirewall",
+    "ClusterFirewallProps",
     "ContainerTemplateDownload",
     "DnsProps",
+    "FirewallRuleProps",
+    "GuestFirewall",
+    "GuestFirewallProps",
     "Ipv4Props",
     "LxcFeatures",
     "NicProps",

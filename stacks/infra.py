@@ -3,14 +3,22 @@ outputs the post-apply step reads."""
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import LocalBackend, TerraformOutput, TerraformStack, TerraformVariable
 from constructs import Construct
 
 from constructs_lib import (
     BindMountProps,
+    BootstrapChange,
     CloudImageProps,
+    CloudInitSnippet,
+    CloudInitSnippetProps,
+    ClusterFirewall,
+    ClusterFirewallProps,
     ContainerTemplateDownload,
     DnsProps,
+    FirewallRuleProps,
+    GuestFirewall,
+    GuestFirewallProps,
     Ipv4Props,
     LxcFeatures,
     NicProps,
@@ -22,8 +30,15 @@ from constructs_lib import (
     PhoenixVmTemplateProps,
     StartupProps,
 )
+from constructs_lib.bootstrap import (
+    NfsMount,
+    PortainerAgentSpec,
+    PortainerServerSpec,
+    VmBootstrap,
+    render_user_data,
+)
 from fleet import Fleet
-from fleet.guests import Container, GuestBase, GuestNetwork, Vm
+from fleet.guests import Container, GuestBase, GuestFirewall as GuestFirewallConfig, GuestNetwork, Vm, VmFeature
 from fleet.proxmox import Network
 from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
 
@@ -69,6 +84,32 @@ class InfraStack(TerraformStack):
             ],
         )
 
+        if proxmox.cluster_firewall is not None:
+            policy = proxmox.cluster_firewall
+            ClusterFirewall(
+                self,
+                "cluster_firewall",
+                ClusterFirewallProps(
+                    enabled=policy.enabled,
+                    input_policy=policy.input_policy.value,
+                    output_policy=policy.output_policy.value,
+                    forward_policy=policy.forward_policy.value,
+                    ebtables=policy.ebtables,
+                ),
+            )
+
+        # The agent secret is a sensitive input, set with TF_VAR_portainer_agent_secret.
+        self.agent_secret: str | None = None
+        if fleet.portainer is not None and fleet.portainer.agent_secret:
+            self.agent_secret = TerraformVariable(
+                self,
+                "portainer_agent_secret",
+                type="string",
+                sensitive=True,
+                nullable=False,
+                description="AGENT_SECRET shared by the Portainer server and its agents.",
+            ).string_value
+
         self.templates: dict[int, PhoenixVmTemplate] = {}
         for vmid, template in sorted(fleet.guests.templates.items()):
             if not template.managed or template.image is None:
@@ -106,6 +147,10 @@ class InfraStack(TerraformStack):
         self.containers: dict[int, PhoenixContainer] = {
             ctid: self._container(ctid, ct) for ctid, ct in sorted(fleet.guests.containers.items())
         }
+        for vmid, vm in sorted(fleet.guests.vms.items()):
+            self._firewall(vmid, vm.firewall, self.vms[vmid])
+        for ctid, ct in sorted(fleet.guests.containers.items()):
+            self._firewall(ctid, ct.firewall, self.containers[ctid])
 
         TerraformOutput(
             self,
@@ -130,6 +175,17 @@ class InfraStack(TerraformStack):
         template = self.templates.get(vm.template, vm.template)
         template_config = fleet.guests.templates[vm.template]
         template_node = fleet.node_name(template_config)
+        snippet = CloudInitSnippet(
+            self,
+            f"user_data_{vmid}",
+            CloudInitSnippetProps(
+                node_name=fleet.node_name(vm),
+                datastore_id=node.datastores.snippets,
+                file_name=f"phoenix-vm-{vmid}-user-data.yaml",
+                user_data=render_user_data(self._bootstrap(vm)),
+                secret_tokens=(self.agent_secret,) if self.agent_secret else (),
+            ),
+        )
         return PhoenixVm(
             self,
             f"vm_{vmid}",
@@ -147,14 +203,82 @@ class InfraStack(TerraformStack):
                 nic=self._nic(vm),
                 ipv4=self._ipv4(vm.network, fleet.network(vm)),
                 dns=self._dns(fleet.network(vm)),
-                username=vm.user.name,
-                ssh_keys=vm.user.ssh_keys,
+                user_data_file_id=snippet.file_id,
+                on_bootstrap_change=BootstrapChange(vm.on_bootstrap_change),
                 agent_timeout_seconds=vm.agent_timeout_seconds,
                 on_boot=vm.on_boot,
                 startup=self._startup(vm),
                 tags=vm.tags,
                 description=vm.description,
                 adopt=vm.adopt,
+            ),
+        )
+
+    def _bootstrap(self, vm: Vm) -> VmBootstrap:
+        fleet = self.fleet
+        portainer = fleet.portainer
+        nfs = fleet.proxmox.nfs
+        return VmBootstrap(
+            hostname=vm.name,
+            domain=fleet.network(vm).dns_domain,
+            username=vm.user.name,
+            ssh_keys=vm.user.ssh_keys,
+            docker=VmFeature.DOCKER in vm.features,
+            nfs_mounts=[
+                NfsMount(
+                    server=str(nfs.address),
+                    export=volume.export,
+                    mount_point=volume.mount_point,
+                    options=nfs.mount_options,
+                    read_only=volume.read_only,
+                )
+                for volume in vm.volumes
+            ]
+            if nfs is not None
+            else [],
+            portainer_server=PortainerServerSpec(
+                version=portainer.version,
+                https_port=portainer.https_port,
+                agent_secret=self.agent_secret,
+            )
+            if portainer is not None and VmFeature.PORTAINER_SERVER in vm.features
+            else None,
+            portainer_agent=PortainerAgentSpec(
+                version=portainer.version, port=portainer.agent_port, agent_secret=self.agent_secret
+            )
+            if portainer is not None and VmFeature.PORTAINER_AGENT in vm.features
+            else None,
+        )
+
+    def _firewall(
+        self, vmid: int, config: GuestFirewallConfig | None, guest: PhoenixVm | PhoenixContainer
+    ) -> None:
+        if config is None:
+            return
+        GuestFirewall(
+            self,
+            f"firewall_{vmid}",
+            GuestFirewallProps(
+                guest=guest,
+                enabled=config.enabled,
+                input_policy=config.input_policy.value,
+                output_policy=config.output_policy.value,
+                rules=[
+                    FirewallRuleProps(
+                        direction=rule.direction,
+                        action=rule.action.value,
+                        macro=rule.macro,
+                        proto=rule.proto,
+                        dport=rule.dport,
+                        sport=rule.sport,
+                        source=rule.source,
+                        dest=rule.dest,
+                        comment=rule.comment,
+                        log=rule.log,
+                        enabled=rule.enabled,
+                    )
+                    for rule in config.rules
+                ],
             ),
         )
 

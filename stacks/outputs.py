@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cdktf import Token
+
+from constructs_lib.terraform_text import literal
 from fleet import Fleet
 from fleet.guests import VmFeature
 
@@ -22,7 +25,8 @@ def inventory(fleet: Fleet) -> list[dict[str, Any]]:
             "name": guest.name,
             "kind": guest.kind.value,
             "node": fleet.node_name(guest.config),
-            "address": str(guest.address) if guest.address is not None else None,
+            # cdktf drops None from maps; Token.null_value() keeps the key as JSON null.
+            "address": str(guest.address) if guest.address is not None else Token.null_value(),
             "roles": fleet.roles(guest),
         }
         for guest in fleet.all_guests()
@@ -67,7 +71,8 @@ def _stack(fleet: Fleet, name: str) -> dict[str, Any]:
     variables = sorted(spec.env.items())
     return {
         "name": name,
-        "compose": compose.content,
+        # Escaped so Terraform hands the compose file's own ${VAR} references through unchanged.
+        "compose": literal(compose.content),
         "compose_sha256": compose.sha256,
         "env": [{"name": key, "value": var.value} for key, var in variables if var.value is not None],
         "secret_env": [

@@ -1,0 +1,217 @@
+"""Cloud-init user-data for a VM's first boot, as a pure function of what the VM is for.
+
+Everything that changes often (stacks) goes through Portainer instead: a changed snippet does
+not re-run on an existing VM (cloud-init keys its work to the instance id, which stays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+AGENT_COMPOSE_PATH = "/opt/phoenix/portainer-agent/compose.yaml"
+SERVER_COMPOSE_PATH = "/opt/phoenix/portainer-server/compose.yaml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NfsMount:
+    """An NFS export mounted at boot (fstab entry; `_netdev` waits for the network)."""
+
+    server: str
+    """NFS server address."""
+    export: str
+    """Exported path on the server."""
+    mount_point: str
+    """Directory in the guest."""
+    options: str = "rw,hard,noatime,_netdev"
+    """Mount options. Default: `rw,hard,noatime,_netdev`."""
+    read_only: bool = False
+    """Mount read-only (replaces `rw`). Default: false."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortainerAgentSpec:
+    """The Portainer agent container (always HTTPS with a self-signed certificate)."""
+
+    version: str
+    """Image tag of `portainer/agent`; keep it equal to the server's."""
+    port: int = 9001
+    """Published port. Default: 9001."""
+    agent_secret: str | None = None
+    """Shared `AGENT_SECRET` (a Terraform token for a sensitive variable). Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortainerServerSpec:
+    """The Portainer server container. The admin is created later by the reconcile, never here."""
+
+    version: str
+    """Image tag of `portainer/portainer-ce`."""
+    https_port: int = 9443
+    """Published HTTPS port. Default: 9443."""
+    require_setup_token: bool = False
+    """Keep Portainer's setup-token check on a fresh instance (the operator then passes the token
+    printed in the container log as `PORTAINER_SETUP_TOKEN`). Default: false, so the reconcile
+    that runs right after the deploy can create the admin unattended."""
+    agent_secret: str | None = None
+    """Shared `AGENT_SECRET` (a Terraform token for a sensitive variable). Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VmBootstrap:
+    """What a VM's first boot sets up."""
+
+    hostname: str
+    """Host name (the Proxmox name)."""
+    domain: str | None = None
+    """DNS domain for the FQDN. Default: none."""
+    username: str = "phoenix"
+    """Login with passwordless sudo and SSH keys only. Default: phoenix."""
+    ssh_keys: Sequence[str] = ()
+    """Public keys for the login. Default: none (console only)."""
+    docker: bool = False
+    """Install Docker engine and the compose plugin (Ubuntu packages). Default: false."""
+    nfs_mounts: Sequence[NfsMount] = ()
+    """NFS volumes. Default: none."""
+    portainer_agent: PortainerAgentSpec | None = None
+    """Run the Portainer agent (needs docker). Default: no."""
+    portainer_server: PortainerServerSpec | None = None
+    """Run the Portainer server (needs docker). Default: no."""
+    extra_packages: Sequence[str] = field(default_factory=tuple)
+    """More Ubuntu packages. Default: none."""
+
+
+class _BlockStyleDumper(yaml.SafeDumper):
+    """Multi-line strings as `|` blocks, so the snippet stays readable in Proxmox and in diffs."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockStyleDumper.add_representer(str, _str_presenter)
+
+
+def render_user_data(spec: VmBootstrap) -> str:
+    """The `#cloud-config` document for `spec`. Deterministic: same spec, same bytes."""
+    problems = [
+        message
+        for failed, message in (
+            (
+                (spec.portainer_agent or spec.portainer_server) is not None and not spec.docker,
+                "the Portainer agent and server run on Docker: enable docker",
+            ),
+            (not spec.hostname, "hostname is required"),
+        )
+        if failed
+    ]
+    if problems:
+        raise ValueError(f"bootstrap of {spec.hostname or '?'}: " + "; ".join(problems))
+
+    packages = ["qemu-guest-agent"]
+    runcmd: list[list[str]] = [["systemctl", "enable", "--now", "qemu-guest-agent"]]
+    write_files: list[dict[str, Any]] = []
+    document: dict[str, Any] = {
+        "hostname": spec.hostname,
+        "fqdn": f"{spec.hostname}.{spec.domain}" if spec.domain else spec.hostname,
+        "manage_etc_hosts": True,
+        "users": [
+            {
+                "name": spec.username,
+                "shell": "/bin/bash",
+                "groups": ["sudo"],
+                "sudo": "ALL=(ALL) NOPASSWD:ALL",
+                "lock_passwd": True,
+                "ssh_authorized_keys": list(spec.ssh_keys),
+            }
+        ],
+        "ssh_pwauth": False,
+        "package_update": True,
+    }
+    if spec.nfs_mounts:
+        packages.append("nfs-common")
+        document["mounts"] = [
+            [
+                f"{mount.server}:{mount.export}",
+                mount.mount_point,
+                "nfs",
+                _nfs_options(mount),
+                "0",
+                "0",
+            ]
+            for mount in spec.nfs_mounts
+        ]
+        # The mounts module writes fstab before packages are installed; mount once nfs-common is.
+        runcmd.append(["mount", "-a", "-t", "nfs"])
+    if spec.docker:
+        packages += ["docker.io", "docker-compose-v2"]
+        runcmd += [
+            ["systemctl", "enable", "--now", "docker"],
+            ["usermod", "-aG", "docker", spec.username],
+        ]
+    if spec.portainer_server is not None:
+        write_files.append(_file(SERVER_COMPOSE_PATH, _server_compose(spec.portainer_server)))
+        runcmd.append(["docker", "compose", "-f", SERVER_COMPOSE_PATH, "up", "-d"])
+    if spec.portainer_agent is not None:
+        write_files.append(_file(AGENT_COMPOSE_PATH, _agent_compose(spec.portainer_agent)))
+        runcmd.append(["docker", "compose", "-f", AGENT_COMPOSE_PATH, "up", "-d"])
+    document["packages"] = [*packages, *spec.extra_packages]
+    if write_files:
+        document["write_files"] = write_files
+    document["runcmd"] = runcmd
+    body = yaml.dump(
+        document, Dumper=_BlockStyleDumper, sort_keys=False, default_flow_style=False, width=4096
+    )
+    return f"#cloud-config\n# Generated by Phoenix for {spec.hostname}; edit the fleet config instead.\n{body}"
+
+
+def _nfs_options(mount: NfsMount) -> str:
+    options = [option for option in mount.options.split(",") if option not in ("rw", "ro")]
+    return ",".join(["ro" if mount.read_only else "rw", *options])
+
+
+def _file(path: str, content: str) -> dict[str, Any]:
+    # 0600: the compose file may carry the agent secret.
+    return {"path": path, "owner": "root:root", "permissions": "0600", "content": content}
+
+
+def _compose(service: dict[str, Any], volumes: dict[str, Any] | None = None) -> str:
+    document: dict[str, Any] = {"services": service}
+    if volumes:
+        document["volumes"] = volumes
+    return yaml.dump(document, Dumper=_BlockStyleDumper, sort_keys=False, width=4096)
+
+
+def _server_compose(server: PortainerServerSpec) -> str:
+    service: dict[str, Any] = {
+        "image": f"portainer/portainer-ce:{server.version}",
+        "restart": "always",
+        "ports": [f"{server.https_port}:9443"],
+        "volumes": ["/var/run/docker.sock:/var/run/docker.sock", "portainer_data:/data"],
+    }
+    if not server.require_setup_token:
+        service["command"] = ["--no-setup-token"]
+    if server.agent_secret is not None:
+        service["environment"] = {"AGENT_SECRET": server.agent_secret}
+    # Portainer's BoltDB wants a local disk: a named volume, not the NFS share.
+    return _compose({"portainer": service}, {"portainer_data": {}})
+
+
+def _agent_compose(agent: PortainerAgentSpec) -> str:
+    service: dict[str, Any] = {
+        "image": f"portainer/agent:{agent.version}",
+        "restart": "always",
+        "ports": [f"{agent.port}:9001"],
+        # The agent's Docker proxy only talks to the socket; volumes are browsed on disk.
+        "volumes": [
+            "/var/run/docker.sock:/var/run/docker.sock",
+            "/var/lib/docker/volumes:/var/lib/docker/volumes",
+        ],
+    }
+    if agent.agent_secret is not None:
+        service["environment"] = {"AGENT_SECRET": agent.agent_secret}
+    return _compose({"portainer_agent": service})
