@@ -42,12 +42,12 @@ def summary(config_dir: Path, outdir: Path) -> str:
     for name, stack in sorted(manifest["stacks"].items()):
         path = outdir / stack["synthesizedStackPath"]
         plan = json.loads(path.read_text(encoding="utf-8"))
-        counts = Counter(
-            {kind: len(items) for kind, items in plan.get("resource", {}).items()}
-        )
+        counts = Counter({kind: len(items) for kind, items in plan.get("resource", {}).items()})
         resources = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
         outputs = ", ".join(sorted(plan.get("output", {}))) or "none"
-        lines.append(f"  {name}: {sum(counts.values())} resources ({resources}); outputs: {outputs}")
+        lines.append(
+            f"  {name}: {sum(counts.values())} resources ({resources}); outputs: {outputs}"
+        )
         lines.append(f"    {path}")
     return "\n".join(lines)
 

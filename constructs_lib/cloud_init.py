@@ -46,7 +46,10 @@ class CloudInitSnippet(Construct):
         check(
             f"snippet {props.file_name}",
             [
-                (not props.user_data.startswith("#cloud-config\n"), "user_data must start with #cloud-config"),
+                (
+                    not props.user_data.startswith("#cloud-config\n"),
+                    "user_data must start with #cloud-config",
+                ),
                 ("/" in props.file_name, "file_name must not contain '/'"),
             ],
         )

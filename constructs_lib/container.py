@@ -181,8 +181,12 @@ class PhoenixContainer(Construct):
                 template_file_id=template_file_id, type=props.os_type
             ),
             cpu=VirtualEnvironmentContainerCpu(cores=props.cores),
-            memory=VirtualEnvironmentContainerMemory(dedicated=props.memory_mib, swap=props.swap_mib),
-            disk=VirtualEnvironmentContainerDisk(datastore_id=props.datastore_id, size=props.disk_gib),
+            memory=VirtualEnvironmentContainerMemory(
+                dedicated=props.memory_mib, swap=props.swap_mib
+            ),
+            disk=VirtualEnvironmentContainerDisk(
+                datastore_id=props.datastore_id, size=props.disk_gib
+            ),
             network_interface=[
                 VirtualEnvironmentContainerNetworkInterface(
                     name="eth0",

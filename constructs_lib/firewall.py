@@ -82,10 +82,19 @@ class GuestFirewall(Construct):
         check(
             f"firewall {id_}",
             [
-                (props.input_policy not in _ACTIONS, f"input_policy {props.input_policy!r} is not one of {_ACTIONS}"),
-                (props.output_policy not in _ACTIONS, f"output_policy {props.output_policy!r} is not one of {_ACTIONS}"),
+                (
+                    props.input_policy not in _ACTIONS,
+                    f"input_policy {props.input_policy!r} is not one of {_ACTIONS}",
+                ),
+                (
+                    props.output_policy not in _ACTIONS,
+                    f"output_policy {props.output_policy!r} is not one of {_ACTIONS}",
+                ),
                 *(
-                    (rule.action not in _ACTIONS, f"rule {index}: action {rule.action!r} is not one of {_ACTIONS}")
+                    (
+                        rule.action not in _ACTIONS,
+                        f"rule {index}: action {rule.action!r} is not one of {_ACTIONS}",
+                    )
                     for index, rule in enumerate(props.rules)
                 ),
                 *(
@@ -168,9 +177,18 @@ class ClusterFirewall(Construct):
         check(
             "cluster firewall",
             [
-                (props.input_policy not in _ACTIONS, f"input_policy {props.input_policy!r} is not one of {_ACTIONS}"),
-                (props.output_policy not in _ACTIONS, f"output_policy {props.output_policy!r} is not one of {_ACTIONS}"),
-                (props.forward_policy not in ("ACCEPT", "DROP"), f"forward_policy {props.forward_policy!r} is not ACCEPT or DROP"),
+                (
+                    props.input_policy not in _ACTIONS,
+                    f"input_policy {props.input_policy!r} is not one of {_ACTIONS}",
+                ),
+                (
+                    props.output_policy not in _ACTIONS,
+                    f"output_policy {props.output_policy!r} is not one of {_ACTIONS}",
+                ),
+                (
+                    props.forward_policy not in ("ACCEPT", "DROP"),
+                    f"forward_policy {props.forward_policy!r} is not ACCEPT or DROP",
+                ),
             ],
         )
         self.firewall = VirtualEnvironmentClusterFirewall(

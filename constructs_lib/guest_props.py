@@ -35,7 +35,10 @@ class Ipv4Props:
         """Rules for the validation table of the construct using these props."""
         static = self.address != "dhcp"
         return [
-            (static and not _is_interface(self.address), f"ipv4 address {self.address!r} is not 'dhcp' or an address/prefix"),
+            (
+                static and not _is_interface(self.address),
+                f"ipv4 address {self.address!r} is not 'dhcp' or an address/prefix",
+            ),
             (not static and self.gateway is not None, "a gateway needs a static ipv4 address"),
             (
                 self.gateway is not None and not _is_address(self.gateway),

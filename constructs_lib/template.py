@@ -92,7 +92,8 @@ class PhoenixVmTemplate(Construct):
                 (props.memory_mib < 256, f"memory_mib {props.memory_mib} must be at least 256"),
                 (
                     not props.image.file_name.endswith((".qcow2", ".raw")),
-                    f"image file_name {props.image.file_name!r} must end in .qcow2 or .raw for import",
+                    f"image file_name {props.image.file_name!r} must end in .qcow2 or .raw "
+                    "for import",
                 ),
             ],
         )

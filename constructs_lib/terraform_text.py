@@ -10,3 +10,14 @@ def literal(text: str) -> str:
     configuration, JSON included; compose files and scripts use `${VAR}` for their own purposes.
     """
     return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def literal_deep(value: object) -> object:
+    """`literal` applied to every string inside nested lists and dicts (keys included)."""
+    if isinstance(value, str):
+        return literal(value)
+    if isinstance(value, dict):
+        return {literal_deep(key): literal_deep(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [literal_deep(item) for item in value]
+    return value

@@ -129,7 +129,8 @@ class PhoenixVm(Construct):
                 (
                     props.user_data_file_id is not None
                     and (props.username is not None or bool(props.ssh_keys)),
-                    "username/ssh_keys conflict with user_data_file_id: put the user in the snippet",
+                    "username/ssh_keys conflict with user_data_file_id: "
+                    "put the user in the snippet",
                 ),
                 *props.ipv4.problems(),
             ],
@@ -137,7 +138,9 @@ class PhoenixVm(Construct):
         self.props = props
         # A template construct is referenced by token, so Terraform clones only once it exists.
         template_vm_id = (
-            props.template.vm.vm_id if isinstance(props.template, PhoenixVmTemplate) else props.template
+            props.template.vm.vm_id
+            if isinstance(props.template, PhoenixVmTemplate)
+            else props.template
         )
         user_account = None
         if props.username is not None or props.ssh_keys:

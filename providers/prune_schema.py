@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 PROVIDER = "registry.terraform.io/bpg/proxmox"
@@ -79,9 +80,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    with open(argv[1], encoding="utf-8") as source:
+    with Path(argv[1]).open(encoding="utf-8") as source:
         pruned = prune(json.load(source))
-    with open(argv[2], "w", encoding="utf-8") as target:
+    with Path(argv[2]).open("w", encoding="utf-8") as target:
         json.dump(pruned, target, indent=1, sort_keys=True)
         target.write("\n")
     return 0

@@ -3,7 +3,16 @@ outputs the post-apply step reads."""
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack, TerraformVariable
+import json
+
+from cdktf import (
+    DataResource,
+    LocalBackend,
+    TerraformOutput,
+    TerraformStack,
+    TerraformVariable,
+    Token,
+)
 from constructs import Construct
 
 from constructs_lib import (
@@ -37,8 +46,18 @@ from constructs_lib.bootstrap import (
     VmBootstrap,
     render_user_data,
 )
+from constructs_lib.terraform_text import literal, literal_deep
 from fleet import Fleet
-from fleet.guests import Container, GuestBase, GuestFirewall as GuestFirewallConfig, GuestNetwork, Vm, VmFeature
+from fleet.guests import (
+    Container,
+    GuestBase,
+    GuestNetwork,
+    Vm,
+    VmFeature,
+)
+from fleet.guests import (
+    GuestFirewall as GuestFirewallConfig,
+)
 from fleet.proxmox import Network
 from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
 
@@ -159,15 +178,24 @@ class InfraStack(TerraformStack):
             description="Every guest Phoenix manages: vmid, name, kind, node, address, roles.",
             static_id=True,
         )
+        self.desired_state_json: str | None = None
         desired = portainer_desired_state(fleet)
         if desired is not None:
             TerraformOutput(
                 self,
                 "portainer",
-                value=desired,
+                value=literal_deep(desired),
                 description="Desired Portainer state (docs/outputs.md, schema_version 1).",
                 static_id=True,
             )
+            # The same state as JSON text in a terraform_data, so the post-apply stack can
+            # reference it across stacks and trigger on its hash.
+            state = DataResource(
+                self,
+                "portainer_desired_state",
+                input={"json": literal(json.dumps(desired, sort_keys=True, separators=(",", ":")))},
+            )
+            self.desired_state_json = Token.as_string(state.output.lookup("json"))
 
     def _vm(self, vmid: int, vm: Vm) -> PhoenixVm:
         fleet = self.fleet

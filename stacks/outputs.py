@@ -10,7 +10,6 @@ from typing import Any
 
 from cdktf import Token
 
-from constructs_lib.terraform_text import literal
 from fleet import Fleet
 from fleet.guests import VmFeature
 
@@ -39,7 +38,8 @@ def portainer_desired_state(fleet: Fleet) -> dict[str, Any] | None:
     if portainer is None:
         return None
     server = fleet.guest_named(portainer.server)
-    assert server is not None and server.address is not None  # guaranteed by fleet checks
+    assert server is not None
+    assert server.address is not None
     agents = []
     for vmid, vm in fleet.vms_with(VmFeature.PORTAINER_AGENT):
         address = vm.network.address
@@ -71,11 +71,14 @@ def _stack(fleet: Fleet, name: str) -> dict[str, Any]:
     variables = sorted(spec.env.items())
     return {
         "name": name,
-        # Escaped so Terraform hands the compose file's own ${VAR} references through unchanged.
-        "compose": literal(compose.content),
+        "compose": compose.content,
         "compose_sha256": compose.sha256,
-        "env": [{"name": key, "value": var.value} for key, var in variables if var.value is not None],
+        "env": [
+            {"name": key, "value": var.value} for key, var in variables if var.value is not None
+        ],
         "secret_env": [
-            {"name": key, "from_env": var.from_env} for key, var in variables if var.from_env is not None
+            {"name": key, "from_env": var.from_env}
+            for key, var in variables
+            if var.from_env is not None
         ],
     }

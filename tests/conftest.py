@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
@@ -27,7 +28,9 @@ class PlanSnapshot(JSONSnapshotExtension):
         return str(ROOT / "__snapshots__" / test_location.basename)
 
     @classmethod
-    def matches_test_location(cls, *, test_location: PyTestLocation, snapshot_location: str) -> bool:
+    def matches_test_location(
+        cls, *, test_location: PyTestLocation, snapshot_location: str
+    ) -> bool:
         # syrupy ties a `__snapshots__` folder to the tests beside it; ours sits at the top level.
         location = Path(snapshot_location)
         if location.parent != Path(cls.dirname(test_location=test_location)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import cdktf
@@ -41,4 +42,27 @@ def synth_fleet(fleet: Fleet, outdir: str) -> dict[str, dict[str, Any]]:
         stack.node.id: synth_json(stack)
         for stack in app.node.children
         if isinstance(stack, TerraformStack)
+    }
+
+
+def without_metadata(node: Any) -> Any:
+    """Drop cdktf's `//` metadata keys (paths, versions) from synthesized JSON."""
+    if isinstance(node, dict):
+        return {key: without_metadata(value) for key, value in node.items() if key != "//"}
+    if isinstance(node, list):
+        return [without_metadata(item) for item in node]
+    return node
+
+
+def synth_files(fleet: Fleet, outdir: Path) -> dict[str, dict[str, Any]]:
+    """What `cdktf synth` writes for the fleet (cross-stack wiring included), by stack id."""
+    app = App(outdir=str(outdir))
+    build_stacks(app, fleet)
+    app.synth()
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        name: without_metadata(
+            json.loads((outdir / stack["synthesizedStackPath"]).read_text(encoding="utf-8"))
+        )
+        for name, stack in manifest["stacks"].items()
     }

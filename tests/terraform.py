@@ -16,7 +16,9 @@ def terraform_binary() -> str:
     """Path of `terraform`, or skip the test saying why it cannot run."""
     found = shutil.which("terraform")
     if found is None:
-        pytest.skip("terraform is not on PATH: install Terraform >= 1.5 to run this end-to-end test")
+        pytest.skip(
+            "terraform is not on PATH: install Terraform >= 1.5 to run this end-to-end test"
+        )
     return found
 
 
@@ -50,7 +52,10 @@ def terraform(
         check=False,
     )
     if result.returncode != 0:
-        pytest.fail(f"terraform {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        pytest.fail(
+            f"terraform {' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

@@ -43,7 +43,10 @@ def test_each_vm_boots_its_own_snippet(fleet: Fleet, tmp_path: Path) -> None:
     plan = infra(fleet, tmp_path)
     for vmid in (1001, 1002):
         vm = resource(plan, VM, f"vm_{vmid}")
-        assert vm["initialization"]["user_data_file_id"] == f"${{proxmox_virtual_environment_file.user_data_{vmid}.id}}"
+        assert (
+            vm["initialization"]["user_data_file_id"]
+            == f"${{proxmox_virtual_environment_file.user_data_{vmid}.id}}"
+        )
         assert "user_account" not in vm["initialization"]  # the snippet owns the user
         assert vm["lifecycle"] == {"ignore_changes": ["initialization[0].user_data_file_id"]}
 
@@ -54,13 +57,22 @@ def test_server_and_agent_land_on_their_vms(fleet: Fleet, tmp_path: Path) -> Non
     agent = composes(user_data(plan, 1002))
     assert list(server) == ["/opt/phoenix/portainer-server/compose.yaml"]
     assert list(agent) == ["/opt/phoenix/portainer-agent/compose.yaml"]
-    assert server["/opt/phoenix/portainer-server/compose.yaml"]["services"]["portainer"]["image"] == "portainer/portainer-ce:2.44.0"
-    assert agent["/opt/phoenix/portainer-agent/compose.yaml"]["services"]["portainer_agent"]["image"] == "portainer/agent:2.44.0"
+    assert (
+        server["/opt/phoenix/portainer-server/compose.yaml"]["services"]["portainer"]["image"]
+        == "portainer/portainer-ce:2.44.0"
+    )
+    assert (
+        agent["/opt/phoenix/portainer-agent/compose.yaml"]["services"]["portainer_agent"]["image"]
+        == "portainer/agent:2.44.0"
+    )
 
 
 def test_nfs_volume_of_each_vm_is_its_own_export(fleet: Fleet, tmp_path: Path) -> None:
     plan = infra(fleet, tmp_path)
-    assert user_data(plan, 1002)["mounts"][0][:2] == ["10.0.0.13:/quickOS/vm-persistent-data/1002", "/persistent-storage"]
+    assert user_data(plan, 1002)["mounts"][0][:2] == [
+        "10.0.0.13:/quickOS/vm-persistent-data/1002",
+        "/persistent-storage",
+    ]
     assert user_data(plan, 1001)["mounts"][0][0] == "10.0.0.13:/quickOS/vm-persistent-data/1001"
 
 
@@ -68,9 +80,9 @@ def test_guest_firewalls_follow_the_config(fleet: Fleet, tmp_path: Path) -> None
     plan = infra(fleet, tmp_path)
     rules = resource(plan, "proxmox_virtual_environment_firewall_rules", "firewall_1002")["rule"]
     assert {"proto": "tcp", "dport": "9001", "source": "10.0.0.101"}.items() <= rules[0].items()
-    assert resource(plan, "proxmox_virtual_environment_firewall_options", "firewall_101")["container_id"] == (
-        "${proxmox_virtual_environment_container.ct_101.vm_id}"
-    )
+    assert resource(plan, "proxmox_virtual_environment_firewall_options", "firewall_101")[
+        "container_id"
+    ] == ("${proxmox_virtual_environment_container.ct_101.vm_id}")
     # a firewall only filters NICs that opt in
     assert resource(plan, VM, "vm_1002")["network_device"][0]["firewall"] is True
     assert "proxmox_virtual_environment_cluster_firewall" not in plan["resource"]
@@ -84,7 +96,9 @@ def test_cluster_firewall_when_declared(fleet: Fleet, tmp_path: Path) -> None:
     assert policy["input_policy"] == "DROP"
 
 
-def test_agent_secret_is_a_sensitive_variable_in_both_snippets(fleet: Fleet, tmp_path: Path) -> None:
+def test_agent_secret_is_a_sensitive_variable_in_both_snippets(
+    fleet: Fleet, tmp_path: Path
+) -> None:
     assert fleet.portainer is not None
     portainer = fleet.portainer.model_copy(update={"agent_secret": True})
     plan = infra(dataclasses.replace(fleet, portainer=portainer), tmp_path)
@@ -117,7 +131,9 @@ def test_adopted_guests_get_import_blocks(fleet: Fleet, tmp_path: Path) -> None:
 
 def test_startup_order_and_on_boot(fleet: Fleet, tmp_path: Path) -> None:
     plan = infra(fleet, tmp_path)
-    assert resource(plan, "proxmox_virtual_environment_container", "ct_101")["startup"] == {"order": 1}
+    assert resource(plan, "proxmox_virtual_environment_container", "ct_101")["startup"] == {
+        "order": 1
+    }
     assert resource(plan, VM, "vm_1001")["startup"] == {"order": 2, "up_delay": 30}
     assert resource(plan, VM, "vm_1002")["startup"] == {"order": 3, "up_delay": 30}
     assert resource(plan, VM, "vm_1002")["on_boot"] is True

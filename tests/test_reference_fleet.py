@@ -11,7 +11,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from fleet import Fleet, load_fleet
 from tests.conftest import ROOT
-from tests.plan import resource, synth_fleet
+from tests.plan import resource, synth_files
 
 VM = "proxmox_virtual_environment_vm"
 CONTAINER = "proxmox_virtual_environment_container"
@@ -23,12 +23,41 @@ def reference_fleet() -> Fleet:
 
 
 @pytest.fixture(scope="module")
-def infra(reference_fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return synth_fleet(reference_fleet, str(tmp_path_factory.mktemp("cdktf")))["infra"]
+def stacks(reference_fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synth_files(reference_fleet, tmp_path_factory.mktemp("cdktf") / "cdktf.out")
+
+
+@pytest.fixture(scope="module")
+def infra(stacks: dict[str, Any]) -> dict[str, Any]:
+    return stacks["infra"]
+
+
+def test_reference_fleet_has_infra_then_portainer_stacks(stacks: dict[str, Any]) -> None:
+    assert sorted(stacks) == ["infra", "portainer"]
 
 
 def test_infra_plan_matches_snapshot(infra: dict[str, Any], plan_snapshot: SnapshotAssertion) -> None:
     assert infra == plan_snapshot
+
+
+def test_portainer_plan_matches_snapshot(stacks: dict[str, Any], plan_snapshot: SnapshotAssertion) -> None:
+    assert stacks["portainer"] == plan_snapshot
+
+
+def test_portainer_stack_reads_the_desired_state_from_infra_state(stacks: dict[str, Any]) -> None:
+    portainer = stacks["portainer"]
+    remote = portainer["data"]["terraform_remote_state"]["cross-stack-reference-input-infra"]
+    assert remote["backend"] == "local"
+    assert remote["config"] == {"path": "../../../terraform.infra.tfstate"}
+    reconcile = portainer["resource"]["terraform_data"]["portainer_reconcile"]
+    (provisioner,) = reconcile["provisioner"]
+    local_exec = provisioner["local-exec"]
+    assert local_exec["command"].endswith("-m portainer reconcile --desired-state-env PHOENIX_DESIRED_STATE")
+    reference = "data.terraform_remote_state.cross-stack-reference-input-infra.outputs."
+    environment = local_exec["environment"]
+    assert list(environment) == ["PHOENIX_DESIRED_STATE"]  # no credentials in the plan
+    assert environment["PHOENIX_DESIRED_STATE"].startswith("${nonsensitive(base64gzip(" + reference)
+    assert reconcile["triggers_replace"]["desired_state_sha256"].startswith("${sha256(" + reference)
 
 
 def test_template_9000_is_built_from_the_cloud_image(infra: dict[str, Any]) -> None:

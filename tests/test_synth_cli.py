@@ -27,7 +27,13 @@ def run_main(outdir: Path, config_dir: Path | None = None) -> subprocess.Complet
     if config_dir is not None:
         env["PHOENIX_CONFIG_DIR"] = str(config_dir)
     return subprocess.run(
-        [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -49,7 +55,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_main_writes_the_infra_stack(synthesized: Path) -> None:
     plan = (synthesized / "stacks" / "infra" / "cdk.tf.json").read_text(encoding="utf-8")
-    assert '"vm_1001"' in plan and '"vm_1002"' in plan and '"ct_101"' in plan
+    assert '"vm_1001"' in plan
+    assert '"vm_1002"' in plan
+    assert '"ct_101"' in plan
     assert (synthesized / "manifest.json").is_file()
 
 
@@ -95,7 +103,10 @@ def test_fails_when_the_config_is_invalid_and_leaves_the_output_untouched(
     result = run_main(outdir, bad)
     # THEN it exits non-zero, names each problem by file and field, and writes nothing
     assert result.returncode == 1
-    assert "guests.yaml: containers.101.memory_mib: Input should be greater than or equal to 16" in result.stderr
+    assert (
+        "guests.yaml: containers.101.memory_mib: Input should be greater than or equal to 16"
+        in result.stderr
+    )
     assert result.stdout == ""
     assert tree_digest(outdir) == before
 

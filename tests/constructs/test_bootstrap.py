@@ -59,7 +59,11 @@ def test_nfs_volumes_become_fstab_mounts_mounted_after_install() -> None:
 
 
 def test_agent_runs_pinned_image_on_its_port_after_docker() -> None:
-    spec = VmBootstrap(hostname="drphoenix", docker=True, portainer_agent=PortainerAgentSpec(version="2.44.0", port=9001))
+    spec = VmBootstrap(
+        hostname="drphoenix",
+        docker=True,
+        portainer_agent=PortainerAgentSpec(version="2.44.0", port=9001),
+    )
     document = parse(render_user_data(spec))
     assert {"docker.io", "docker-compose-v2"} <= set(document["packages"])
     runcmd = document["runcmd"]
@@ -75,7 +79,9 @@ def test_agent_runs_pinned_image_on_its_port_after_docker() -> None:
 
 
 def test_server_runs_https_without_a_plaintext_admin_password() -> None:
-    spec = VmBootstrap(hostname="portainer", docker=True, portainer_server=PortainerServerSpec(version="2.44.0"))
+    spec = VmBootstrap(
+        hostname="portainer", docker=True, portainer_server=PortainerServerSpec(version="2.44.0")
+    )
     text = render_user_data(spec)
     document = parse(text)
     (compose_file,) = document["write_files"]
@@ -91,7 +97,9 @@ def test_server_runs_https_without_a_plaintext_admin_password() -> None:
 
 def test_server_can_keep_the_setup_token_check() -> None:
     spec = VmBootstrap(
-        hostname="portainer", docker=True, portainer_server=PortainerServerSpec(version="2.44.0", require_setup_token=True)
+        hostname="portainer",
+        docker=True,
+        portainer_server=PortainerServerSpec(version="2.44.0", require_setup_token=True),
     )
     (compose_file,) = parse(render_user_data(spec))["write_files"]
     assert "command" not in yaml.safe_load(compose_file["content"])["services"]["portainer"]
@@ -113,10 +121,16 @@ def test_agent_secret_is_passed_to_both_sides() -> None:
 
 
 def test_output_is_deterministic() -> None:
-    spec = VmBootstrap(hostname="x", docker=True, portainer_agent=PortainerAgentSpec(version="1.2.3"))
+    spec = VmBootstrap(
+        hostname="x", docker=True, portainer_agent=PortainerAgentSpec(version="1.2.3")
+    )
     assert render_user_data(spec) == render_user_data(spec)
 
 
 def test_fails_when_portainer_is_asked_without_docker() -> None:
-    with pytest.raises(ValueError, match=re.escape("bootstrap of x: the Portainer agent and server run on Docker")):
-        render_user_data(VmBootstrap(hostname="x", portainer_agent=PortainerAgentSpec(version="2.44.0")))
+    with pytest.raises(
+        ValueError, match=re.escape("bootstrap of x: the Portainer agent and server run on Docker")
+    ):
+        render_user_data(
+            VmBootstrap(hostname="x", portainer_agent=PortainerAgentSpec(version="2.44.0"))
+        )

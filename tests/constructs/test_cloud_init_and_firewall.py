@@ -10,10 +10,10 @@ import pytest
 from cdktf import TerraformStack, TerraformVariable
 
 from constructs_lib import (
-    ClusterFirewall,
-    ClusterFirewallProps,
     CloudInitSnippet,
     CloudInitSnippetProps,
+    ClusterFirewall,
+    ClusterFirewallProps,
     FirewallRuleProps,
     GuestFirewall,
     GuestFirewallProps,
@@ -35,7 +35,14 @@ def vm(scope: TerraformStack) -> PhoenixVm:
     return PhoenixVm(
         scope,
         "vm_1002",
-        PhoenixVmProps(node_name="pve", vm_id=1002, name="vm", template=9000, datastore_id="local-lvm", ipv4=Ipv4Props(address="dhcp")),
+        PhoenixVmProps(
+            node_name="pve",
+            vm_id=1002,
+            name="vm",
+            template=9000,
+            datastore_id="local-lvm",
+            ipv4=Ipv4Props(address="dhcp"),
+        ),
     )
 
 
@@ -48,7 +55,13 @@ def test_snippet_escapes_template_syntax_but_keeps_secret_tokens(tmp_path: Path)
     CloudInitSnippet(
         scope,
         "user_data_1002",
-        CloudInitSnippetProps(node_name="pve", datastore_id="local", file_name="vm-1002.yaml", user_data=text, secret_tokens=(secret,)),
+        CloudInitSnippetProps(
+            node_name="pve",
+            datastore_id="local",
+            file_name="vm-1002.yaml",
+            user_data=text,
+            secret_tokens=(secret,),
+        ),
     )
     snippet = resource(synth_json(scope), "proxmox_virtual_environment_file", "user_data_1002")
     # THEN Terraform will hand the shell syntax through and interpolate only the variable
@@ -63,7 +76,11 @@ def test_snippet_escapes_template_syntax_but_keeps_secret_tokens(tmp_path: Path)
 def test_fails_when_snippet_is_not_cloud_config(tmp_path: Path) -> None:
     with pytest.raises(PropsError, match="must start with #cloud-config"):
         CloudInitSnippet(
-            stack(tmp_path), "s", CloudInitSnippetProps(node_name="pve", datastore_id="local", file_name="a.yaml", user_data="runcmd: []")
+            stack(tmp_path),
+            "s",
+            CloudInitSnippetProps(
+                node_name="pve", datastore_id="local", file_name="a.yaml", user_data="runcmd: []"
+            ),
         )
 
 
@@ -93,8 +110,14 @@ def test_vm_firewall_options_and_rules_reference_the_vm(tmp_path: Path) -> None:
     assert rules["vm_id"] == "${proxmox_virtual_environment_vm.vm_1002.vm_id}"
     assert rules["depends_on"] == ["proxmox_virtual_environment_firewall_options.firewall_1002"]
     assert rules["rule"][0] == {
-        "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "9001", "source": "10.0.0.101",
-        "comment": "agent", "log": "nolog", "enabled": True,
+        "type": "in",
+        "action": "ACCEPT",
+        "proto": "tcp",
+        "dport": "9001",
+        "source": "10.0.0.101",
+        "comment": "agent",
+        "log": "nolog",
+        "enabled": True,
     }
     assert rules["rule"][1]["type"] == "out"
     assert rules["rule"][1]["action"] == "DROP"
@@ -105,7 +128,14 @@ def test_container_firewall_uses_container_id(tmp_path: Path) -> None:
     ct = PhoenixContainer(
         scope,
         "ct_101",
-        PhoenixContainerProps(node_name="pve", vm_id=101, hostname="n", os_template="local:vztmpl/x.tar.zst", datastore_id="local-lvm", ipv4=Ipv4Props(address="dhcp")),
+        PhoenixContainerProps(
+            node_name="pve",
+            vm_id=101,
+            hostname="n",
+            os_template="local:vztmpl/x.tar.zst",
+            datastore_id="local-lvm",
+            ipv4=Ipv4Props(address="dhcp"),
+        ),
     )
     GuestFirewall(scope, "firewall_101", GuestFirewallProps(guest=ct))
     plan = synth_json(scope)
@@ -123,7 +153,9 @@ def test_container_firewall_uses_container_id(tmp_path: Path) -> None:
         ({"rules": [FirewallRuleProps(action="ALLOW", macro="SSH")]}, "rule 0: action 'ALLOW'"),
     ],
 )
-def test_fails_when_firewall_props_are_invalid(tmp_path: Path, props: dict[str, Any], message: str) -> None:
+def test_fails_when_firewall_props_are_invalid(
+    tmp_path: Path, props: dict[str, Any], message: str
+) -> None:
     scope = stack(tmp_path)
     with pytest.raises(PropsError, match=re.escape(message)):
         GuestFirewall(scope, "fw", GuestFirewallProps(guest=vm(scope), **props))
@@ -132,9 +164,15 @@ def test_fails_when_firewall_props_are_invalid(tmp_path: Path, props: dict[str, 
 def test_cluster_firewall(tmp_path: Path) -> None:
     scope = stack(tmp_path)
     ClusterFirewall(scope, "cluster_firewall", ClusterFirewallProps(forward_policy="DROP"))
-    firewall = resource(synth_json(scope), "proxmox_virtual_environment_cluster_firewall", "cluster_firewall")
+    firewall = resource(
+        synth_json(scope), "proxmox_virtual_environment_cluster_firewall", "cluster_firewall"
+    )
     assert firewall == {
-        "enabled": True, "input_policy": "DROP", "output_policy": "ACCEPT", "forward_policy": "DROP", "ebtables": True,
+        "enabled": True,
+        "input_policy": "DROP",
+        "output_policy": "ACCEPT",
+        "forward_policy": "DROP",
+        "ebtables": True,
     }
 
 

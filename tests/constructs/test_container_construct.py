@@ -60,7 +60,9 @@ def test_privileged_only_when_explicit(tmp_path: Path) -> None:
 
 
 def test_only_enabled_features_are_sent(tmp_path: Path) -> None:
-    ct = resource(synth_ct(tmp_path, ct_props(features=LxcFeatures(nesting=True, keyctl=True))), CT, "ct_101")
+    ct = resource(
+        synth_ct(tmp_path, ct_props(features=LxcFeatures(nesting=True, keyctl=True))), CT, "ct_101"
+    )
     assert ct["features"] == {"nesting": True, "keyctl": True}
 
 
@@ -84,7 +86,9 @@ def test_downloaded_template_is_referenced(tmp_path: Path) -> None:
     assert fetched["content_type"] == "vztmpl"
     assert fetched["overwrite"] is False
     ct = resource(plan, CT, "ct_101")
-    assert ct["operating_system"]["template_file_id"] == "${proxmox_download_file.ct_101_template.id}"
+    assert (
+        ct["operating_system"]["template_file_id"] == "${proxmox_download_file.ct_101_template.id}"
+    )
 
 
 def test_network_root_disk_and_resources(tmp_path: Path) -> None:
@@ -102,20 +106,30 @@ def test_network_root_disk_and_resources(tmp_path: Path) -> None:
     assert ct["cpu"] == {"cores": 2}
     assert ct["memory"] == {"dedicated": 1024, "swap": 0}
     assert ct["disk"] == {"datastore_id": "local-lvm", "size": 16}
-    assert ct["network_interface"] == [{"name": "eth0", "bridge": "vmbr1", "vlan_id": 30, "firewall": True}]
-    assert ct["initialization"]["user_account"] == {"keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2b admin@phoenix"]}
+    assert ct["network_interface"] == [
+        {"name": "eth0", "bridge": "vmbr1", "vlan_id": 30, "firewall": True}
+    ]
+    assert ct["initialization"]["user_account"] == {
+        "keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2b admin@phoenix"]
+    }
     assert ct["startup"] == {"order": 1, "up_delay": 5}
 
 
 def test_bind_mounts(tmp_path: Path) -> None:
-    props = ct_props(bind_mounts=[BindMountProps(host_path="/srv/logs", path="/var/log/nginx", read_only=True)])
+    props = ct_props(
+        bind_mounts=[BindMountProps(host_path="/srv/logs", path="/var/log/nginx", read_only=True)]
+    )
     ct = resource(synth_ct(tmp_path, props), CT, "ct_101")
-    assert ct["mount_point"] == [{"volume": "/srv/logs", "path": "/var/log/nginx", "read_only": True}]
+    assert ct["mount_point"] == [
+        {"volume": "/srv/logs", "path": "/var/log/nginx", "read_only": True}
+    ]
 
 
 def test_adopting_an_existing_container_adds_an_import_block(tmp_path: Path) -> None:
     plan = synth_ct(tmp_path, ct_props(adopt=True))
-    assert plan["import"] == [{"to": "proxmox_virtual_environment_container.ct_101", "id": "pve/101"}]
+    assert plan["import"] == [
+        {"to": "proxmox_virtual_environment_container.ct_101", "id": "pve/101"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -129,7 +143,9 @@ def test_adopting_an_existing_container_adds_an_import_block(tmp_path: Path) -> 
         ({"ipv4": Ipv4Props(address="10.0.0.153")}, "is not 'dhcp' or an address/prefix"),
     ],
 )
-def test_fails_when_props_are_invalid(tmp_path: Path, overrides: dict[str, Any], message: str) -> None:
+def test_fails_when_props_are_invalid(
+    tmp_path: Path, overrides: dict[str, Any], message: str
+) -> None:
     stack = TerraformStack(make_app(str(tmp_path)), "test")
     with pytest.raises(PropsError, match=rf"^container 101: .*{re.escape(message)}"):
         PhoenixContainer(stack, "ct", ct_props(**overrides))

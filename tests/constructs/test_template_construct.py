@@ -62,11 +62,16 @@ def test_template_is_never_started_and_imports_the_image(tmp_path: Path) -> None
         ),
     ],
 )
-def test_fails_when_props_are_invalid(tmp_path: Path, overrides: dict[str, Any], message: str) -> None:
+def test_fails_when_props_are_invalid(
+    tmp_path: Path, overrides: dict[str, Any], message: str
+) -> None:
     stack = TerraformStack(make_app(str(tmp_path)), "test")
     with pytest.raises(PropsError, match=re.escape(message)):
         PhoenixVmTemplate(stack, "t", template_props(**overrides))
 
 
 def test_snapshot(tmp_path: Path, plan_snapshot: SnapshotAssertion) -> None:
-    assert synth_template(tmp_path, template_props(tags=["template"], description="base image")) == plan_snapshot
+    assert (
+        synth_template(tmp_path, template_props(tags=["template"], description="base image"))
+        == plan_snapshot
+    )

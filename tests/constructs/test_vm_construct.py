@@ -56,7 +56,13 @@ def test_clones_an_existing_template_by_vmid(tmp_path: Path) -> None:
     vm = resource(plan, VM, "vm_1002")
     assert vm["clone"] == {"vm_id": 9000, "full": True}
     assert vm["disk"] == [
-        {"interface": "scsi0", "datastore_id": "fast-zfs", "size": 32, "discard": "on", "iothread": True}
+        {
+            "interface": "scsi0",
+            "datastore_id": "fast-zfs",
+            "size": 32,
+            "discard": "on",
+            "iothread": True,
+        }
     ]
     assert vm["initialization"]["datastore_id"] == "fast-zfs"
 
@@ -99,7 +105,13 @@ def test_network_dns_startup_and_tags(tmp_path: Path) -> None:
     )
     vm = resource(synth_vm(tmp_path, props), VM, "vm_1002")
     assert vm["network_device"] == [
-        {"bridge": "vmbr1", "model": "virtio", "vlan_id": 20, "mac_address": "BC:24:11:00:00:02", "firewall": True}
+        {
+            "bridge": "vmbr1",
+            "model": "virtio",
+            "vlan_id": 20,
+            "mac_address": "BC:24:11:00:00:02",
+            "firewall": True,
+        }
     ]
     assert vm["initialization"]["dns"] == {"servers": ["10.0.0.1"], "domain": "phoenix.local"}
     assert vm["startup"] == {"order": 3, "up_delay": 30, "down_delay": 10}
@@ -141,16 +153,23 @@ def test_dhcp_vm_has_no_gateway(tmp_path: Path) -> None:
         ({"disk_gib": 0}, "disk_gib 0 must be at least 1"),
         ({"vm_id": 99}, "vm_id 99 is below 100"),
         ({"ipv4": Ipv4Props(address="10.0.0.300/24")}, "ipv4 address '10.0.0.300/24'"),
-        ({"ipv4": Ipv4Props(address="dhcp", gateway="10.0.0.1")}, "a gateway needs a static ipv4 address"),
+        (
+            {"ipv4": Ipv4Props(address="dhcp", gateway="10.0.0.1")},
+            "a gateway needs a static ipv4 address",
+        ),
         (
             {"user_data_file_id": "local:snippets/x.yaml", "username": "phoenix"},
             "username/ssh_keys conflict with user_data_file_id",
         ),
     ],
 )
-def test_fails_when_props_are_invalid(tmp_path: Path, overrides: dict[str, Any], message: str) -> None:
+def test_fails_when_props_are_invalid(
+    tmp_path: Path, overrides: dict[str, Any], message: str
+) -> None:
     stack = TerraformStack(make_app(str(tmp_path)), "test")
-    with pytest.raises(PropsError, match=rf"^vm {overrides.get('vm_id', 1002)}: .*{re.escape(message)}"):
+    with pytest.raises(
+        PropsError, match=rf"^vm {overrides.get('vm_id', 1002)}: .*{re.escape(message)}"
+    ):
         PhoenixVm(stack, "vm", vm_props(**overrides))
 
 

@@ -1,0 +1,30 @@
+"""PortainerStack: the post-apply step, fed by the infra stack's state."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, TerraformStack
+from constructs import Construct
+
+from constructs_lib.portainer_reconcile import PortainerReconcile, PortainerReconcileProps
+
+from .infra import InfraStack, local_state_path
+
+
+class PortainerStack(TerraformStack):
+    """Converges Portainer after `infra` is applied.
+
+    The desired state is a cross-stack reference to the infra stack's `terraform_data`, so cdktf
+    orders the deploys and this stack reads the value from infra's state
+    (`terraform_remote_state`), not from a copy made at synth time.
+    """
+
+    def __init__(self, scope: Construct, id_: str, infra: InfraStack) -> None:
+        super().__init__(scope, id_)
+        if infra.desired_state_json is None:
+            raise ValueError("the infra stack has no Portainer desired state to reconcile")
+        LocalBackend(self, path=local_state_path(id_))
+        self.reconcile = PortainerReconcile(
+            self,
+            "portainer_reconcile",
+            PortainerReconcileProps(desired_state_json=infra.desired_state_json),
+        )
