@@ -66,6 +66,7 @@ class StackItem:
     action: Action
     reasons: list[str] = field(default_factory=list)
     desired: DesiredStack | None = None
+    environment: str = ""
     env: tuple[Pair, ...] = field(default=(), repr=False)  # holds secret values: never shown
     stack_id: int | None = None
     endpoint_id: int | None = None
@@ -75,6 +76,11 @@ class StackItem:
     def fail(self, message: str) -> None:
         """Record a failure of this item."""
         self.error = message
+
+    @property
+    def label(self) -> str:
+        """``stack@environment`` for progress lines."""
+        return f"{self.name}@{self.environment}" if self.environment else self.name
 
     @property
     def failed(self) -> bool:

@@ -61,10 +61,17 @@ class ReconcileOptions:
     #: Fetch every owned stack's file even when its hash marker matches (detects UI edits).
     verify_files: bool = False
     #: Environments handled concurrently.
-    workers: int = 8
+    workers: int = 16
     #: Attempts of one write when the outcome is unknown (dropped connection, 5xx) or 409.
     write_attempts: int = 3
     waits: WaitSettings = field(default_factory=WaitSettings)
+
+
+@dataclass(frozen=True)
+class _Deploying:
+    """A stack write was sent; wait for its deployment (``stack`` None: re-read it first)."""
+
+    stack: Stack | None
 
 
 def _is_transient(exc: PortainerError) -> bool:
@@ -269,11 +276,22 @@ class Reconciler:
             return
         if endpoint is not None:
             item.endpoint_id = endpoint.Id
+        # Send every write first, then wait for the deployments: they run concurrently.
+        deploying: list[tuple[StackItem, _Deploying]] = []
         for stack in item.stacks:
+            stack.environment = item.name
             if stack.endpoint_id is None:
                 stack.endpoint_id = item.endpoint_id
             try:
-                self._apply_stack(item, stack)
+                started = self._apply_stack(stack)
+            except (PortainerError, WaitTimeoutError) as exc:
+                stack.fail(str(exc))
+                continue
+            if started is not None:
+                deploying.append((stack, started))
+        for stack, started in deploying:
+            try:
+                self._await_deploy(stack, started.stack)
             except (PortainerError, WaitTimeoutError) as exc:
                 stack.fail(str(exc))
 
@@ -324,23 +342,22 @@ class Reconciler:
         assert last is not None
         raise last
 
-    def _apply_stack(self, env: EnvironmentItem, item: StackItem) -> None:
-        label = f"{item.name}@{env.name}"
+    def _apply_stack(self, item: StackItem) -> _Deploying | None:
+        """Send the item's write; return what to wait for (None: nothing)."""
         if item.failed or item.action in (Action.UNCHANGED, Action.KEEP, Action.CONFLICT):
-            if item.wait_deploying and item.stack_id is not None:
-                self._await_deploy(item, label)
-            return
+            return _Deploying(None) if item.wait_deploying and item.stack_id is not None else None
         assert item.endpoint_id is not None
         if item.action is Action.CREATE:
-            self._create_stack(env, item, label)
-        elif item.action is Action.UPDATE:
-            self._update_stack(item, label)
-        elif item.action is Action.START:
-            self._start_stack(item, label)
-        elif item.action is Action.DELETE:
-            assert item.stack_id is not None
-            self.progress(f"stack {label}: deleting")
-            self.client.delete_stack(item.stack_id, item.endpoint_id)
+            return self._create_stack(item)
+        if item.action is Action.UPDATE:
+            return _Deploying(self._update_stack(item))
+        if item.action is Action.START:
+            return _Deploying(self._start_stack(item))
+        assert item.action is Action.DELETE
+        assert item.stack_id is not None
+        self.progress(f"stack {item.label}: deleting")
+        self.client.delete_stack(item.stack_id, item.endpoint_id)
+        return None
 
     def _find_stack(self, endpoint_id: int, name: str) -> Stack | None:
         for stack in self.client.list_stacks(endpoint_id):
@@ -348,10 +365,10 @@ class Reconciler:
                 return stack
         return None
 
-    def _create_stack(self, env: EnvironmentItem, item: StackItem, label: str) -> None:
+    def _create_stack(self, item: StackItem) -> _Deploying | None:
         assert item.desired is not None
         assert item.endpoint_id is not None
-        self.progress(f"stack {label}: creating")
+        self.progress(f"stack {item.label}: creating")
         for _ in range(self.options.write_attempts):
             try:
                 created = self.client.create_stack(
@@ -371,14 +388,12 @@ class Reconciler:
                             "probably exist outside Portainer"
                         ) from None
                     continue
-                self._adopt(env, item, existing, label)
-                return
+                return self._adopt(item, existing)
             item.stack_id = created.Id
-            self._await_deploy(item, label, created)
-            return
+            return _Deploying(created)
         raise PortainerError(f"create failed {self.options.write_attempts} times")
 
-    def _adopt(self, env: EnvironmentItem, item: StackItem, stack: Stack, label: str) -> None:
+    def _adopt(self, item: StackItem, stack: Stack) -> _Deploying | None:
         """A same-named stack appeared while creating: converge it if ours, else conflict."""
         assert item.desired is not None
         replanned = self._plan_one(item.desired, stack, stack.EndpointId)
@@ -387,35 +402,32 @@ class Reconciler:
         if replanned.action is Action.CONFLICT:
             item.action = Action.CONFLICT
             item.reasons = replanned.reasons
-            self.progress(f"stack {label}: a foreign stack of that name appeared; left untouched")
-            return
+            self.progress(f"stack {item.label}: a foreign stack of that name appeared")
+            return None
         item.reasons = ["found after an interrupted create", *replanned.reasons]
-        item.wait_deploying = replanned.wait_deploying
         if replanned.action is Action.UPDATE:
-            self._update_stack(item, label)
-        elif replanned.action is Action.START:
-            self._start_stack(item, label)
-        elif item.wait_deploying:
-            self._await_deploy(item, label)
-        else:
-            # The create did land (or another Phoenix run made it): nothing left to do.
-            self._await_deploy(item, label)
+            return _Deploying(self._update_stack(item))
+        if replanned.action is Action.START:
+            return _Deploying(self._start_stack(item))
+        return _Deploying(stack)  # the create did land (or another Phoenix run made it)
 
-    def _update_stack(self, item: StackItem, label: str) -> None:
+    def _update_stack(self, item: StackItem) -> Stack:
         assert item.desired is not None
         assert item.stack_id is not None
         assert item.endpoint_id is not None
-        self.progress(f"stack {label}: updating ({'; '.join(item.reasons)})")
+        self.progress(f"stack {item.label}: updating ({'; '.join(item.reasons)})")
         for _ in range(self.options.write_attempts):
             try:
-                updated = self.client.update_stack(
+                return self.client.update_stack(
                     item.stack_id, item.endpoint_id, item.desired.compose, item.env
                 )
             except PortainerError as exc:
                 if isinstance(exc, PortainerHTTPError) and exc.status == 409:
                     # Another deployment is running: let it finish, then try again.
-                    self.progress(f"stack {label}: deployment in progress, waiting")
-                    self._await_deploy(item, label, fail_on_error=False)
+                    self.progress(f"stack {item.label}: deployment in progress, waiting")
+                    wait_while_deploying(
+                        self.client, item.stack_id, item.label, self.options.waits, self.progress
+                    )
                     continue
                 if not _is_transient(exc):
                     raise
@@ -423,44 +435,32 @@ class Reconciler:
                 if not env_changes(current.Env, item.env) and (
                     current.env_value(COMPOSE_SHA_ENV) == item.desired.compose_sha256.lower()
                 ):
-                    self._await_deploy(item, label, current)  # our PUT landed
-                    return
-                continue
-            self._await_deploy(item, label, updated)
-            return
+                    return current  # our PUT landed; only its response was lost
         raise PortainerError(f"update failed {self.options.write_attempts} times")
 
-    def _start_stack(self, item: StackItem, label: str) -> None:
+    def _start_stack(self, item: StackItem) -> Stack:
         assert item.stack_id is not None
         assert item.endpoint_id is not None
-        self.progress(f"stack {label}: starting")
+        self.progress(f"stack {item.label}: starting")
         try:
-            started = self.client.start_stack(item.stack_id, item.endpoint_id)
+            return self.client.start_stack(item.stack_id, item.endpoint_id)
         except PortainerError as exc:
-            if not (
-                _is_transient(exc)
-                or (isinstance(exc, PortainerHTTPError) and exc.status in (400, 409))
-            ):
+            retryable = isinstance(exc, PortainerHTTPError) and exc.status in (400, 409)
+            if not (retryable or _is_transient(exc)):
                 raise
-            started = self.client.get_stack(item.stack_id)  # "already active" is fine
-            if started.Status == StackStatus.INACTIVE:
+            current = self.client.get_stack(item.stack_id)  # "already active" is fine
+            if current.Status == StackStatus.INACTIVE:
                 raise
-        self._await_deploy(item, label, started)
+            return current
 
-    def _await_deploy(
-        self,
-        item: StackItem,
-        label: str,
-        stack: Stack | None = None,
-        *,
-        fail_on_error: bool = True,
-    ) -> None:
+    def _await_deploy(self, item: StackItem, stack: Stack | None) -> None:
+        """Wait while the stack deploys; Status 4 fails the item with Portainer's message."""
         assert item.stack_id is not None
         if stack is None or stack.Status == StackStatus.DEPLOYING:
             stack = wait_while_deploying(
-                self.client, item.stack_id, label, self.options.waits, self.progress
+                self.client, item.stack_id, item.label, self.options.waits, self.progress
             )
-        if fail_on_error and stack.Status == StackStatus.ERROR:
+        if stack.Status == StackStatus.ERROR:
             raise PortainerError(f"deployment failed: {stack.last_error()}")
-        if fail_on_error:
-            self.progress(f"stack {label}: {item.action.value} done")
+        if item.action.is_change:
+            self.progress(f"stack {item.label}: {item.action.value} done")

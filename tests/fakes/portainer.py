@@ -17,7 +17,8 @@ Usage::
         assert fake.writes() == []
 
 Fault injection: :meth:`set_latency`, :meth:`fail_next`, :meth:`drop_next`,
-:meth:`expire_tokens`, :meth:`race_on_create`, :meth:`fail_deploy`; plus the login rate limiter
+:meth:`expire_tokens`, :meth:`race_on_create`, :meth:`race_on_endpoint_create`,
+:meth:`fail_deploy`; plus the login rate limiter
 (more than ``auth_rate_limit`` requests/s on ``/api/auth`` bans the client for good) and the
 admin-init timeout (:attr:`admin_init_timed_out`). :attr:`log` records every request.
 """
@@ -271,6 +272,7 @@ class FakePortainer:
         self._latency_s = 0.0
         self._races: dict[str, str | None] = {}  # normalized name -> owner env value
         self._failing_deploys: set[str] = set()
+        self._endpoint_races: dict[str, str] = {}
         self._routes = Map(
             [
                 Rule("/api/auth", methods=["POST"], endpoint="auth"),
@@ -464,6 +466,12 @@ class FakePortainer:
         (carrying ``PHOENIX_OWNER=owner`` when given, else foreign)."""
         with self._lock:
             self._races[normalize(name)] = owner
+
+    def race_on_endpoint_create(self, name: str, url: str) -> None:
+        """Just before the next environment create named ``name`` lands, another writer
+        creates an environment of that name pointing at ``url``."""
+        with self._lock:
+            self._endpoint_races[name] = url
 
     def fail_deploy(self, name: str) -> None:
         """Deployments of stack ``name`` end in Status 4 (error)."""
@@ -764,7 +772,7 @@ class FakePortainer:
         if not loopback:
             # Never send traffic off this machine from a test fake.
             return None, f'Get "{target}": dial tcp {host}:{port}: i/o timeout (fake: not loopback)'
-        context = ssl.create_default_context()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         connection = http.client.HTTPSConnection(
@@ -829,6 +837,9 @@ class FakePortainer:
                 "Invalid certificate file. Ensure that the file is uploaded correctly",
             )
         with self._lock:
+            if name in self._endpoint_races:
+                other_url = self._endpoint_races.pop(name)
+                self._insert_endpoint(name, other_url, 2, True, True, {"Version": VERSION})
             if any(e["Name"] == name for e in self._endpoints.values()):
                 raise _HTTPError(409, "Name is not unique")
         if not tls:

@@ -447,23 +447,68 @@ def test_fails_when_setup_token_is_required_but_missing(tmp_path: Path, agent: F
     assert with_token.code == 0, with_token.out
 
 
-def test_agents_are_reconciled_concurrently(
-    fake: FakePortainer, agent: FakeAgent, agent2: FakeAgent, run: Runner
+def test_agents_are_reconciled_concurrently(fake: FakePortainer, run: Runner) -> None:
+    # GIVEN four agents, a converged fleet and 50 ms latency on every request
+    with (
+        FakeAgent("127.0.0.111") as a1,
+        FakeAgent("127.0.0.112") as a2,
+        FakeAgent("127.0.0.113") as a3,
+        FakeAgent("127.0.0.114") as a4,
+    ):
+        desired = desired_doc(
+            [
+                agent_doc(f"agent{i}", a.url, [stack_doc("s1"), stack_doc("s2")])
+                for i, a in enumerate((a1, a2, a3, a4))
+            ]
+        )
+        assert run(desired).code == 0
+        fake.clear_log()
+        fake.set_latency(0.05)
+        # WHEN re-running one agent at a time, then with the default worker pool
+        started = time.monotonic()
+        serial = run(desired, "--workers", "1")
+        serial_s = time.monotonic() - started
+        started = time.monotonic()
+        parallel = run(desired)
+        parallel_s = time.monotonic() - started
+    # THEN both converge with the same requests, the pool clearly faster (9 requests serial,
+    # about 3 round trips in parallel)
+    assert (serial.code, parallel.code) == (0, 0)
+    assert fake.writes() == []
+    assert parallel_s < serial_s * 0.7, (parallel_s, serial_s)
+
+
+def test_409_race_on_environment_create_is_resolved_by_relisting(
+    fake: FakePortainer, agent: FakeAgent, run: Runner
 ) -> None:
-    # GIVEN two agents and 100 ms latency on every request
-    desired = desired_doc(
-        [
-            agent_doc("a", agent.url, [stack_doc("s1"), stack_doc("s2")]),
-            agent_doc("b", agent2.url, [stack_doc("s1"), stack_doc("s2")]),
-        ]
-    )
-    assert run(desired).code == 0
-    fake.set_latency(0.1)
-    # WHEN re-running the converged fleet
-    started = time.monotonic()
+    # GIVEN another writer that registers the same environment just before our create
+    desired = desired_doc([agent_doc("drphoenix", agent.url, [stack_doc("qdrant")])])
+    fake.race_on_endpoint_create("drphoenix", agent.url)
+    # WHEN reconciling
     result = run(desired)
-    elapsed = time.monotonic() - started
-    # THEN both environments are read in parallel: 1 status + 2x(endpoint + stacks) requests
-    # would take >= 0.5 s serially, about 0.3 s in parallel
-    assert result.code == 0
-    assert elapsed < 0.45, elapsed
+    # THEN the 409 is resolved by re-listing: one environment, its stack deployed on it
+    assert result.code == 0, result.out + result.err
+    [endpoint] = fake.endpoints()
+    assert [r.status for r in fake.requests("POST", "/api/endpoints")] == [409]
+    assert fake.stack(endpoint["Id"], "qdrant") is not None
+
+
+def test_edits_outside_phoenix_are_found_with_verify_files(
+    fake: FakePortainer, agent: FakeAgent, run: Runner
+) -> None:
+    # GIVEN a converged stack whose file someone edited in the Portainer UI (markers intact)
+    desired = desired_doc([agent_doc("drphoenix", agent.url, [stack_doc("qdrant")])])
+    assert run(desired).code == 0
+    [stack] = fake.stacks()
+    stack.content = "services: {}  # edited by hand\n"
+    fake.clear_log()
+    # WHEN reconciling normally, the hash marker is trusted (no file fetch, no write)
+    trusted = run(desired)
+    assert "= stack qdrant: unchanged" in trusted.out
+    assert fake.writes() == []
+    # WHEN reconciling with --verify-files
+    verified = run(desired, "--verify-files")
+    # THEN the file is compared and restored with one update
+    assert "~ stack qdrant: updated - compose changed" in verified.out
+    assert fake.stacks()[0].content == stack_doc("qdrant")["compose"]
+    assert len(fake.writes()) == 1
