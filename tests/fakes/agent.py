@@ -21,12 +21,15 @@ AGENT_VERSION = "2.44.0"
 class FakeAgent:
     """Answers ``/ping`` like a Portainer agent on Docker (platform 1)."""
 
-    def __init__(self, host: str = "127.0.0.102", version: str = AGENT_VERSION) -> None:
+    def __init__(
+        self, host: str = "127.0.0.102", port: int = 0, version: str = AGENT_VERSION
+    ) -> None:
+        """``port`` 0 picks a free port; pass an earlier agent's port to bring it back."""
         self.host = host
         self.version = version
         self.pings = 0
         self._lock = threading.Lock()
-        self._server = BackgroundServer(self._app, host, 0, server_context(host))
+        self._server = BackgroundServer(self._app, host, port, server_context(host))
         self.port = self._server.port
 
     @property
