@@ -12,6 +12,7 @@ from .terraform_text import literal
 from .validation import check
 
 DESIRED_STATE_ENV = "PHOENIX_DESIRED_STATE"
+EXTRA_ARGS_ENV = "PHOENIX_RECONCILE_ARGS"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +39,9 @@ class PortainerReconcile(Construct):
     failed run (Terraform taints it). The desired state reaches the command through the
     environment (never argv); credentials (`PORTAINER_API_KEY`, ...) are inherited from the
     environment of whoever runs `cdktf deploy` and never enter the plan or the state.
-    To force a run: `terraform apply -replace=terraform_data.<id>`.
+    `$PHOENIX_RECONCILE_ARGS` adds flags at deploy time (e.g. `--prune` or
+    `--agent-timeout 600`) without a new synth. To force a run:
+    `terraform apply -replace=terraform_data.<id>`.
 
     Terraform address: `terraform_data.<id>`.
     """
@@ -56,10 +59,11 @@ class PortainerReconcile(Construct):
             ],
         )
         flags = " ".join(f"'{arg}'" for arg in props.extra_args)
+        # $PHOENIX_RECONCILE_ARGS is left unquoted on purpose: it holds several flags.
         command = (
             f'exec "${{PHOENIX_PYTHON:-{props.python}}}" -m portainer reconcile '
-            f"--desired-state-env {DESIRED_STATE_ENV} {flags}"
-        ).rstrip()
+            f"--desired-state-env {DESIRED_STATE_ENV} {flags} ${{{EXTRA_ARGS_ENV}:-}}"
+        ).replace("  ", " ")
         self.resource = DataResource(
             self,
             "resource",

@@ -39,9 +39,14 @@ def terraform_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[st
 
 
 def terraform(
-    workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 300
+    workdir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: int = 300,
+    expect_failure: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run terraform in `workdir`; fail the test with its output when it fails."""
+    """Run terraform in `workdir`; fail the test with its output when it fails (or, with
+    `expect_failure`, when it succeeds)."""
     result = subprocess.run(
         [terraform_binary(), *args],
         cwd=workdir,
@@ -51,6 +56,10 @@ def terraform(
         timeout=timeout,
         check=False,
     )
+    if expect_failure:
+        if result.returncode == 0:
+            pytest.fail(f"terraform {' '.join(args)} succeeded but should have failed")
+        return result
     if result.returncode != 0:
         pytest.fail(
             f"terraform {' '.join(args)} failed ({result.returncode}):\n"

@@ -52,7 +52,11 @@ def test_portainer_stack_reads_the_desired_state_from_infra_state(stacks: dict[s
     reconcile = portainer["resource"]["terraform_data"]["portainer_reconcile"]
     (provisioner,) = reconcile["provisioner"]
     local_exec = provisioner["local-exec"]
-    assert local_exec["command"].endswith("-m portainer reconcile --desired-state-env PHOENIX_DESIRED_STATE")
+    assert local_exec["command"] == (
+        'exec "$${PHOENIX_PYTHON:-.venv/bin/python}" -m portainer reconcile '
+        "--desired-state-env PHOENIX_DESIRED_STATE $${PHOENIX_RECONCILE_ARGS:-}"
+    )
+    assert local_exec["working_dir"] == "../../.."
     reference = "data.terraform_remote_state.cross-stack-reference-input-infra.outputs."
     environment = local_exec["environment"]
     assert list(environment) == ["PHOENIX_DESIRED_STATE"]  # no credentials in the plan

@@ -1,0 +1,192 @@
+"""End to end: real Terraform applies the synthesized post-apply stack against a fake Portainer.
+
+The fleet is the reference fleet moved onto loopback stand-ins (10.0.0.x -> 127.0.0.x), so the
+agent the fake Portainer pings and the reconcile waits for is a fake agent on 127.0.0.102. The
+infra stack's state is produced by applying its non-Proxmox part (the desired-state
+terraform_data and the outputs) exactly as `cdktf deploy infra` would leave it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.fakes.agent import FakeAgent
+from tests.fakes.portainer import FakePortainer
+from tests.terraform import terraform, terraform_binary, terraform_env
+
+pytestmark = pytest.mark.e2e
+
+ADMIN_PASSWORD = "e2e-admin-password-never-shown"
+QDRANT_KEY = "e2e-qdrant-key-never-shown"
+
+
+@dataclass
+class Deployment:
+    """A synthesized fleet on disk plus the fakes it talks to."""
+
+    root: Path
+    configs: Path
+    fake: FakePortainer
+    agent: FakeAgent
+
+    @property
+    def outdir(self) -> Path:
+        return self.root / "cdktf.out"
+
+    def stack_dir(self, stack: str) -> Path:
+        return self.outdir / "stacks" / stack
+
+    def env(self) -> dict[str, str]:
+        return terraform_env(
+            self.root,
+            {
+                "PORTAINER_URL": self.fake.url,
+                "PORTAINER_CA_BUNDLE": self.fake.ca_bundle,
+                "PORTAINER_USERNAME": "admin",
+                "PORTAINER_PASSWORD": ADMIN_PASSWORD,
+                "QDRANT_API_KEY": QDRANT_KEY,
+                # The synthesized command runs from the project root three levels up; here
+                # that is a temp dir, so point it at this checkout's interpreter and code.
+                "PHOENIX_PYTHON": sys.executable,
+                "PYTHONPATH": str(ROOT),
+                # Bounded waits, short enough for a test.
+                "PHOENIX_RECONCILE_ARGS": "--agent-timeout 2 --server-timeout 10",
+            },
+        )
+
+    def synth(self) -> None:
+        env = {
+            **os.environ,
+            "CDKTF_OUTDIR": str(self.outdir),
+            "PHOENIX_CONFIG_DIR": str(self.configs),
+        }
+        result = subprocess.run(
+            [sys.executable, "main.py"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+    def apply_infra_state(self) -> None:
+        """Apply infra's terraform_data and outputs: the state `cdktf deploy infra` leaves."""
+        stack = json.loads((self.stack_dir("infra") / "cdk.tf.json").read_text(encoding="utf-8"))
+        reduced = {
+            "terraform": {"backend": stack["terraform"]["backend"]},
+            "resource": {"terraform_data": stack["resource"]["terraform_data"]},
+            "output": stack["output"],
+        }
+        # Same depth as a stack dir, so the relative state path lands where infra's would.
+        workdir = self.outdir / "stacks" / "infra-without-proxmox"
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "main.tf.json").write_text(json.dumps(reduced), encoding="utf-8")
+        terraform(workdir, "init", "-input=false", env=self.env())
+        terraform(workdir, "apply", "-auto-approve", "-input=false", env=self.env())
+        assert (self.root / "terraform.infra.tfstate").is_file()
+
+    def apply_portainer(self, *, expect_failure: bool = False) -> str:
+        workdir = self.stack_dir("portainer")
+        if not (workdir / ".terraform").exists():
+            terraform(workdir, "init", "-input=false", env=self.env())
+        result = terraform(
+            workdir,
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            env=self.env(),
+            expect_failure=expect_failure,
+        )
+        return result.stdout + result.stderr
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    terraform_binary()  # skip loudly when terraform is missing
+    with FakePortainer() as fake, FakeAgent(host="127.0.0.102") as agent:
+        configs = tmp_path / "configs"
+        shutil.copytree(ROOT / "configs", configs)
+        for path in configs.glob("*.yaml"):
+            path.write_text(
+                path.read_text(encoding="utf-8").replace("10.0.0.", "127.0.0."), encoding="utf-8"
+            )
+        portainer = configs / "portainer.yaml"
+        portainer.write_text(
+            re.sub(
+                r"agent_port: \d+",
+                f"agent_port: {agent.port}",
+                portainer.read_text(encoding="utf-8"),
+            ),
+            encoding="utf-8",
+        )
+        deployment = Deployment(root=tmp_path, configs=configs, fake=fake, agent=agent)
+        deployment.synth()
+        deployment.apply_infra_state()
+        yield deployment
+
+
+def owned_stack(fake: FakePortainer) -> Any:
+    (endpoint,) = fake.endpoints()
+    stack = fake.stack(endpoint["Id"], "qdrant")
+    assert stack is not None
+    return endpoint, stack
+
+
+def test_apply_converges_then_changes_nothing_then_updates_one_stack(
+    deployment: Deployment,
+) -> None:
+    fake = deployment.fake
+
+    # WHEN the post-apply stack is applied on an empty Portainer
+    first = deployment.apply_portainer()
+    # THEN the admin exists, the agent is an environment, and the stack runs with its env
+    endpoint, stack = owned_stack(fake)
+    assert endpoint["Name"] == "drphoenix"
+    assert endpoint["URL"] == f"tcp://127.0.0.102:{deployment.agent.port}"
+    env = {item["name"]: item["value"] for item in stack.to_json()["Env"]}
+    assert env["QDRANT__LOG_LEVEL"] == "INFO"
+    assert env["QDRANT__SERVICE__API_KEY"] == QDRANT_KEY
+    assert env["PHOENIX_OWNER"] == "phoenix"
+    compose = deployment.configs / "stacks/qdrant/compose.yaml"
+    assert stack.content == compose.read_text(encoding="utf-8")  # ${VAR} survived Terraform
+    assert stack.status == 1
+    assert "terraform_data.portainer_reconcile (local-exec)" in first
+    for secret in (ADMIN_PASSWORD, QDRANT_KEY):
+        assert secret not in first
+
+    # WHEN it is applied again with nothing changed
+    fake.clear_log()
+    second = deployment.apply_portainer()
+    # THEN Terraform has nothing to do and Portainer sees no write at all
+    assert "No changes." in second
+    assert fake.writes() == []
+
+    # WHEN the compose file changes and the fleet is synthesized and deployed again
+    compose.write_text(
+        compose.read_text(encoding="utf-8").replace("v1.15.5", "v1.15.6"), encoding="utf-8"
+    )
+    deployment.synth()
+    deployment.apply_infra_state()
+    fake.clear_log()
+    third = deployment.apply_portainer()
+    # THEN exactly one stack update reaches Portainer
+    writes = [(record.method, record.path) for record in fake.writes()]
+    assert writes == [("PUT", f"/api/stacks/{stack.id}")]
+    assert "1 added, 0 changed, 1 destroyed" in third  # the trigger replaced the step
+    _, updated = owned_stack(fake)
+    assert "qdrant/qdrant:v1.15.6" in updated.content
