@@ -190,3 +190,21 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert "1 added, 0 changed, 1 destroyed" in third  # the trigger replaced the step
     _, updated = owned_stack(fake)
     assert "qdrant/qdrant:v1.15.6" in updated.content
+
+
+def test_a_failed_reconcile_fails_the_apply_and_runs_again_next_time(
+    deployment: Deployment,
+) -> None:
+    # GIVEN the agent is down
+    deployment.agent.stop()
+    # WHEN the post-apply stack is applied
+    output = deployment.apply_portainer(expect_failure=True)
+    # THEN the apply fails and says which agent, and no stack was created
+    assert "drphoenix" in output
+    assert deployment.fake.stacks() == []
+    # WHEN the agent is back and the same configuration is applied again
+    with FakeAgent(host="127.0.0.102", port=deployment.agent.port):
+        deployment.apply_portainer()
+    # THEN the tainted step ran again and converged
+    endpoint, stack = owned_stack(deployment.fake)
+    assert stack.status == 1
