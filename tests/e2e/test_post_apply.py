@@ -206,5 +206,5 @@ def test_a_failed_reconcile_fails_the_apply_and_runs_again_next_time(
     with FakeAgent(host="127.0.0.102", port=deployment.agent.port):
         deployment.apply_portainer()
     # THEN the tainted step ran again and converged
-    endpoint, stack = owned_stack(deployment.fake)
+    _, stack = owned_stack(deployment.fake)
     assert stack.status == 1
