@@ -206,6 +206,12 @@ def main(
     client = PortainerClient(url, credentials, settings, redactor)
     try:
         plan = Reconciler(client, desired, options, env, progress).run()
+    except KeyboardInterrupt:
+        progress("interrupted")
+        return 130
+    except Exception as exc:  # never a traceback: it could quote data holding secrets
+        progress(f"error: internal error ({type(exc).__name__}); please report it")
+        return EXIT_ERROR
     finally:
         client.close()
     if args.json:

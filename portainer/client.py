@@ -21,9 +21,10 @@ import threading
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -37,6 +38,8 @@ from portainer.models import (
     SystemStatus,
 )
 from portainer.secrets import Redactor
+
+_M = TypeVar("_M", bound=BaseModel)
 
 #: Statuses that mean "try again later" for an idempotent request.
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -266,7 +269,9 @@ class PortainerClient:
             self._login_error = exc
             raise
         if response.status_code == 200:
-            token = AuthResponse.model_validate(self._json(response, "POST", "/api/auth")).jwt
+            token = self._parse(
+                AuthResponse, self._json(response, "POST", "/api/auth"), "POST", "/api/auth"
+            ).jwt
             self._redactor.add(token)
             self._jwt = token
             self._generation += 1
@@ -392,17 +397,41 @@ class PortainerClient:
                 method, path, response.status_code, "response is not JSON", ""
             ) from None
 
+    @staticmethod
+    def _parse(model: type[_M], data: Any, method: str, path: str) -> _M:
+        """Validate a response body; the error names fields only (bodies may hold secrets)."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            where = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg']}"
+                for err in exc.errors(include_input=False, include_url=False)
+            )
+            raise PortainerHTTPError(
+                method, path, 200, f"unexpected {model.__name__} in the response", where[:300]
+            ) from None
+
     # ------------------------------------------------------------------ server and admin
 
     def system_status(self) -> SystemStatus:
         """``GET /api/system/status`` (public)."""
         response = self.request("GET", "/api/system/status", authenticated=False)
-        return SystemStatus.model_validate(self._json(response, "GET", "/api/system/status"))
+        return self._parse(
+            SystemStatus,
+            self._json(response, "GET", "/api/system/status"),
+            "GET",
+            "/api/system/status",
+        )
 
     def public_settings(self) -> PublicSettings:
         """``GET /api/settings/public`` (public)."""
         response = self.request("GET", "/api/settings/public", authenticated=False)
-        return PublicSettings.model_validate(self._json(response, "GET", "/api/settings/public"))
+        return self._parse(
+            PublicSettings,
+            self._json(response, "GET", "/api/settings/public"),
+            "GET",
+            "/api/settings/public",
+        )
 
     def admin_exists(self) -> bool:
         """``GET /api/users/admin/check``: 204 an admin exists, 404 none yet."""
@@ -449,7 +478,11 @@ class PortainerClient:
         )
         items = self._json(response, "GET", "/api/endpoints") or []
         # The server filters already; re-check so a server that ignores `name` is harmless.
-        matches = [Endpoint.model_validate(item) for item in items if item.get("Name") == name]
+        matches = [
+            self._parse(Endpoint, item, "GET", "/api/endpoints")
+            for item in items
+            if isinstance(item, dict) and item.get("Name") == name
+        ]
         return matches[0] if matches else None
 
     def create_agent_endpoint(self, name: str, url: str) -> Endpoint:
@@ -464,13 +497,15 @@ class PortainerClient:
             "TLSSkipClientVerify": (None, "true"),
         }
         response = self.request("POST", "/api/endpoints", files=form)
-        return Endpoint.model_validate(self._json(response, "POST", "/api/endpoints"))
+        return self._parse(
+            Endpoint, self._json(response, "POST", "/api/endpoints"), "POST", "/api/endpoints"
+        )
 
     def update_endpoint(self, endpoint_id: int, changes: Mapping[str, Any]) -> Endpoint:
         """``PUT /api/endpoints/{id}`` (JSON) with only the fields to change."""
         path = f"/api/endpoints/{endpoint_id}"
         response = self.request("PUT", path, json_body=dict(changes))
-        return Endpoint.model_validate(self._json(response, "PUT", path))
+        return self._parse(Endpoint, self._json(response, "PUT", path), "PUT", path)
 
     # ------------------------------------------------------------------ stacks
 
@@ -481,18 +516,18 @@ class PortainerClient:
             "GET", "/api/stacks", params={"filters": filters}, expected=(200, 204)
         )
         items = self._json(response, "GET", "/api/stacks") or []
-        return [Stack.model_validate(item) for item in items]
+        return [self._parse(Stack, item, "GET", "/api/stacks") for item in items]
 
     def get_stack(self, stack_id: int) -> Stack:
         """``GET /api/stacks/{id}``."""
         path = f"/api/stacks/{stack_id}"
-        return Stack.model_validate(self._json(self.request("GET", path), "GET", path))
+        return self._parse(Stack, self._json(self.request("GET", path), "GET", path), "GET", path)
 
     def get_stack_file(self, stack_id: int) -> str:
         """``GET /api/stacks/{id}/file``: the stored compose content."""
         path = f"/api/stacks/{stack_id}/file"
         data = self._json(self.request("GET", path), "GET", path)
-        return StackFile.model_validate(data).StackFileContent
+        return self._parse(StackFile, data, "GET", path).StackFileContent
 
     def create_stack(self, endpoint_id: int, name: str, compose: str, env: Sequence[Pair]) -> Stack:
         """``POST /api/stacks/create/standalone/string?endpointId=N`` (JSON)."""
@@ -503,7 +538,7 @@ class PortainerClient:
             "Env": [{"name": p.name, "value": p.value} for p in env],
         }
         response = self.request("POST", path, params={"endpointId": endpoint_id}, json_body=body)
-        return Stack.model_validate(self._json(response, "POST", path))
+        return self._parse(Stack, self._json(response, "POST", path), "POST", path)
 
     def update_stack(
         self, stack_id: int, endpoint_id: int, compose: str, env: Sequence[Pair]
@@ -517,13 +552,13 @@ class PortainerClient:
             "RepullImageAndRedeploy": False,
         }
         response = self.request("PUT", path, params={"endpointId": endpoint_id}, json_body=body)
-        return Stack.model_validate(self._json(response, "PUT", path))
+        return self._parse(Stack, self._json(response, "PUT", path), "PUT", path)
 
     def start_stack(self, stack_id: int, endpoint_id: int) -> Stack:
         """``POST /api/stacks/{id}/start?endpointId=N``."""
         path = f"/api/stacks/{stack_id}/start"
         response = self.request("POST", path, params={"endpointId": endpoint_id})
-        return Stack.model_validate(self._json(response, "POST", path))
+        return self._parse(Stack, self._json(response, "POST", path), "POST", path)
 
     def delete_stack(self, stack_id: int, endpoint_id: int) -> None:
         """``DELETE /api/stacks/{id}?endpointId=N``."""

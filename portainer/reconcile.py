@@ -74,6 +74,11 @@ class _Deploying:
     stack: Stack | None
 
 
+def _internal(exc: Exception) -> str:
+    # Only the type: the message of an unexpected error may quote data holding secrets.
+    return f"internal error ({type(exc).__name__}); please report it"
+
+
 def _is_transient(exc: PortainerError) -> bool:
     return isinstance(exc, PortainerConnectionError) or (
         isinstance(exc, PortainerHTTPError) and exc.status >= 500
@@ -224,6 +229,10 @@ class Reconciler:
             item = EnvironmentItem(name=agent.name, url=agent.url, action=Action.FAILED)
             item.stacks = pending
             item.fail(str(exc))
+        except Exception as exc:  # a bug must not stop the other agents
+            item = EnvironmentItem(name=agent.name, url=agent.url, action=Action.FAILED)
+            item.stacks = pending
+            item.fail(_internal(exc))
         return item
 
     def _plan_stacks(self, agent: DesiredAgent, endpoint_id: int) -> list[StackItem]:
@@ -274,6 +283,9 @@ class Reconciler:
         except PortainerError as exc:
             item.fail(str(exc))
             return
+        except Exception as exc:
+            item.fail(_internal(exc))
+            return
         if endpoint is not None:
             item.endpoint_id = endpoint.Id
         # Send every write first, then wait for the deployments: they run concurrently.
@@ -287,6 +299,9 @@ class Reconciler:
             except (PortainerError, WaitTimeoutError) as exc:
                 stack.fail(str(exc))
                 continue
+            except Exception as exc:  # a bug must not stop the other stacks
+                stack.fail(_internal(exc))
+                continue
             if started is not None:
                 deploying.append((stack, started))
         for stack, started in deploying:
@@ -294,6 +309,8 @@ class Reconciler:
                 self._await_deploy(stack, started.stack)
             except (PortainerError, WaitTimeoutError) as exc:
                 stack.fail(str(exc))
+            except Exception as exc:
+                stack.fail(_internal(exc))
 
     def _endpoint_matches(self, agent: DesiredAgent) -> Endpoint | None:
         endpoint = self.client.find_endpoint(agent.name)

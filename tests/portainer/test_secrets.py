@@ -77,3 +77,19 @@ def test_redactor_masks_known_values_longest_first() -> None:
     redact.add("abcdefgh")
     redact.add("x")  # too short to mask without garbling output
     assert redact("key=abcdefgh, pw=abcd, x") == "key=***, pw=***, x"
+
+
+def test_unexpected_response_shapes_are_reported_without_values() -> None:
+    # GIVEN a response whose stack env has a malformed entry holding a secret
+    from portainer.client import PortainerHTTPError
+    from portainer.models import Stack
+
+    body = {"Id": 1, "Name": "x", "EndpointId": 1, "Env": [{"name": "K", "value": [SECRET_VALUE]}]}
+    # WHEN parsing it THEN the error names the field, never the value
+    try:
+        PortainerClient._parse(Stack, body, "GET", "/api/stacks/1")
+    except PortainerHTTPError as exc:
+        assert "Env.0.value" in str(exc)
+        assert SECRET_VALUE not in str(exc)
+    else:
+        raise AssertionError("malformed body accepted")
