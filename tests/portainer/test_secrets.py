@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from portainer.client import Credentials, PortainerClient
 from portainer.plan import StackItem
 from portainer.secrets import Redactor
@@ -86,10 +88,7 @@ def test_unexpected_response_shapes_are_reported_without_values() -> None:
 
     body = {"Id": 1, "Name": "x", "EndpointId": 1, "Env": [{"name": "K", "value": [SECRET_VALUE]}]}
     # WHEN parsing it THEN the error names the field, never the value
-    try:
+    with pytest.raises(PortainerHTTPError) as caught:
         PortainerClient._parse(Stack, body, "GET", "/api/stacks/1")
-    except PortainerHTTPError as exc:
-        assert "Env.0.value" in str(exc)
-        assert SECRET_VALUE not in str(exc)
-    else:
-        raise AssertionError("malformed body accepted")
+    assert "Env.0.value" in str(caught.value)
+    assert SECRET_VALUE not in str(caught.value)
