@@ -218,9 +218,11 @@ class Reconciler:
             if endpoint is None or item.action is Action.CONFLICT:
                 for stack in pending:
                     self._stack_env(stack)
-                if item.action is Action.CONFLICT:
-                    item.fail("environment conflict")
                 item.stacks = pending
+                if item.action is Action.CONFLICT:
+                    for stack in pending:
+                        if not stack.failed:
+                            stack.fail(f"environment {agent.name} is in conflict; not touched")
                 return item
             item.stacks = self._plan_stacks(agent, endpoint.Id)
         except AuthenticationError:

@@ -512,3 +512,18 @@ def test_edits_outside_phoenix_are_found_with_verify_files(
     assert "~ stack qdrant: updated - compose changed" in verified.out
     assert fake.stacks()[0].content == stack_doc("qdrant")["compose"]
     assert len(fake.writes()) == 1
+
+
+def test_environment_of_another_type_is_a_conflict_and_untouched(
+    fake: FakePortainer, agent: FakeAgent, run: Runner
+) -> None:
+    # GIVEN an environment with the agent's name that is a plain Docker API endpoint (Type 1)
+    fake.seed_endpoint("drphoenix", "tcp://127.0.0.102:2375", type_=1, tls=False)
+    desired = desired_doc([agent_doc("drphoenix", agent.url, [stack_doc("qdrant")])])
+    # WHEN reconciling
+    result = run(desired)
+    # THEN it is reported as a conflict, its stacks are not deployed, nothing is written
+    assert result.code == 1
+    assert "! environment drphoenix" in result.out
+    assert "x stack qdrant" in result.out
+    assert fake.writes() == []
