@@ -108,18 +108,18 @@ class GuestFirewall(Construct):
         )
         guest = props.guest
         # Referencing the guest's vm_id makes Terraform create the guest first.
-        if isinstance(guest, PhoenixVm):
-            node_name, target = guest.props.node_name, {"vm_id": guest.vm.vm_id}
-        else:
-            node_name, target = guest.props.node_name, {"container_id": guest.container.vm_id}
+        vm_id = guest.vm.vm_id if isinstance(guest, PhoenixVm) else None
+        container_id = guest.container.vm_id if isinstance(guest, PhoenixContainer) else None
+        node_name = guest.props.node_name
         self.options = VirtualEnvironmentFirewallOptions(
             self,
             "options",
             node_name=node_name,
+            vm_id=vm_id,
+            container_id=container_id,
             enabled=props.enabled,
             input_policy=props.input_policy,
             output_policy=props.output_policy,
-            **target,
         )
         self.options.override_logical_id(id_)
         self.rules: VirtualEnvironmentFirewallRules | None = None
@@ -145,7 +145,8 @@ class GuestFirewall(Construct):
                     for rule in props.rules
                 ],
                 depends_on=[self.options],
-                **target,
+                vm_id=vm_id,
+                container_id=container_id,
             )
             self.rules.override_logical_id(id_)
 
