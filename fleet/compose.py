@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .documents import DocumentError, kind_of, load_yaml
 
 
 class ComposeError(ValueError):
@@ -32,24 +32,36 @@ class ComposeFile:
 
 def read_compose(config_dir: Path, relative: str) -> ComposeFile:
     """Read and sanity-check a compose file. Raises ComposeError with a one-line reason."""
-    path = config_dir / relative
     if Path(relative).is_absolute() or ".." in Path(relative).parts:
         raise ComposeError(f"{relative!r} must be a path inside the config directory")
+    path = config_dir / relative
     try:
         content = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ComposeError(f"compose file {relative} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ComposeError(f"compose file {relative} cannot be read: {error}") from None
+    except IsADirectoryError:
+        raise ComposeError(f"compose file {relative} is a directory, not a file") from None
+    except UnicodeDecodeError as error:
+        raise ComposeError(
+            f"compose file {relative} cannot be read: not UTF-8 text (byte {error.start})"
+        ) from None
+    except OSError as error:
+        raise ComposeError(
+            f"compose file {relative} cannot be read: {error.strerror or error}"
+        ) from None
     try:
-        document = yaml.safe_load(content)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ComposeError(f"compose file {relative} is not valid YAML{where}") from None
+        document = load_yaml(content)
+    except DocumentError as error:
+        raise ComposeError(f"compose file {relative} is not valid YAML: {error}") from None
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict) or not services:
         raise ComposeError(f"compose file {relative} declares no services")
+    for name, service in services.items():
+        if not isinstance(service, dict):
+            raise ComposeError(
+                f"compose file {relative}: service {name!r} must be a mapping "
+                f"(got {kind_of(service)})"
+            )
     return ComposeFile(
         path=relative,
         content=content,

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from .base import ConfigModel
-from .types import GuestName, Port
+from .types import GuestName, Matches, Port
+
+RoutePath = Annotated[
+    str,
+    Matches(
+        r"/([A-Za-z0-9._~-]+/)*",
+        "route path",
+        "a URL prefix that starts and ends with '/', like /qdrant/",
+    ),
+]
+
+VirtualHost = Annotated[
+    str,
+    Matches(
+        r"([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*",
+        "host name",
+        "a fully qualified lower-case name like portainer.phoenix.local",
+    ),
+]
 
 
 class Upstream(ConfigModel):
@@ -25,13 +43,11 @@ class Upstream(ConfigModel):
 class Route(ConfigModel):
     """A path prefix and/or virtual host forwarded to an upstream."""
 
-    path: str | None = Field(default=None, pattern=r"^/([A-Za-z0-9._~-]+/)*$")
-    """URL prefix such as `/qdrant/` (starts and ends with `/`); stripped before proxying.
-    Default: `/` on the host."""
-    host: str | None = Field(
-        default=None, pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*$"
-    )
-    """Virtual host name such as `portainer.phoenix.local`. Default: the gateway's default site."""
+    path: RoutePath | None = None
+    """URL prefix such as `/qdrant/`; stripped before proxying. Default: `/` on the host."""
+    host: VirtualHost | None = None
+    """Virtual host name such as `portainer.phoenix.local`. Default: the gateway's default
+    site, whatever host name a request carries."""
     to: Upstream
     """The upstream service."""
 
@@ -43,10 +59,10 @@ class Route(ConfigModel):
 
 
 class GatewayConfig(ConfigModel):
-    """Contents of `gateway.yaml`."""
+    """Contents of `gateway.yaml`: the Nginx gateway container and its routes."""
 
     guest: GuestName
-    """Name of the container running Nginx."""
+    """Name of the container running Nginx (it needs a static address)."""
     listen_port: Port = 80
     """Port Nginx listens on. Default: 80."""
     routes: list[Route] = Field(min_length=1)

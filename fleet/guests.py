@@ -1,12 +1,16 @@
 """`guests.yaml`: VM templates, VMs and LXC containers, keyed by their Proxmox VMID."""
 
+# Pydantic copies mutable defaults for every instance, so `= []` and `= {}` are safe here.
+# ruff: noqa: RUF012
+
 from __future__ import annotations
 
 from enum import Enum
 from ipaddress import IPv4Address
-from typing import Literal
+from operator import attrgetter
+from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, StrictBool, ValidationInfo, field_validator, model_validator
 
 from .base import ConfigModel
 from .types import (
@@ -14,45 +18,61 @@ from .types import (
     BridgeName,
     DatastoreId,
     FirewallAction,
+    FirewallAddress,
     GuestIp,
     GuestName,
     LinuxUser,
     MacAddress,
+    Matches,
+    MountPath,
+    NetworkName,
     NodeName,
     Port,
+    PortList,
     SshPublicKey,
+    StackName,
     Tag,
+    Unique,
+    UniqueEnums,
     VlanId,
     VmId,
+    VmIdKey,
 )
+
+Tags = Annotated[list[Tag], Unique(what="tag")]
+SshKeys = Annotated[list[SshPublicKey], Unique(what="SSH key")]
+Description = Annotated[str, Field(max_length=8192)]
+"""Free text shown in the Proxmox UI (Proxmox keeps at most 8 KiB)."""
 
 
 class Startup(ConfigModel):
     """Boot ordering when the node starts (Proxmox `startup`)."""
 
-    order: int | None = Field(default=None, ge=0)
-    """Position in the node's boot sequence; lower starts first. Default: unordered."""
+    order: int | None = Field(default=None, ge=0, le=999_999)
+    """Position in the node's boot sequence; lower starts first. Default: unordered, started
+    after every ordered guest."""
     up_delay_seconds: int | None = Field(default=None, ge=0, le=3600)
-    """Wait this long after starting the guest before starting the next. Default: none."""
+    """Wait this long after starting the guest before starting the next. Default: no wait."""
     down_delay_seconds: int | None = Field(default=None, ge=0, le=3600)
-    """Wait this long after stopping the guest before stopping the next. Default: none."""
+    """Wait this long after stopping the guest before stopping the next. Default: no wait."""
 
 
 class GuestNetwork(ConfigModel):
     """A guest's single NIC and its cloud-init (VM) or container IP configuration."""
 
-    network: str | None = None
-    """Name of a network in `proxmox.yaml`. Default: the only network declared there."""
+    network: NetworkName | None = None
+    """Name of a network in `proxmox.yaml`. Default: the only network declared there (required
+    when there are several)."""
     ip: GuestIp
     """Static address with prefix length (`10.0.0.102/24`) or `dhcp`."""
     gateway: IPv4Address | None = None
-    """Default gateway. Default: the network's gateway (static addresses only)."""
+    """Default gateway, static addresses only. Default: the network's gateway."""
     mac: MacAddress | None = None
     """Fixed MAC address. Default: Proxmox assigns one."""
     bridge: BridgeName | None = None
     """Override the network's bridge. Default: the network's bridge."""
     vlan: VlanId | None = None
-    """Override the network's VLAN tag. Default: the network's VLAN."""
+    """Override the network's VLAN tag. Default: the network's VLAN (or untagged)."""
 
     @property
     def address(self) -> IPv4Address | None:
@@ -66,48 +86,58 @@ class FirewallRule(ConfigModel):
     direction: Literal["in", "out"] = "in"
     """Traffic direction seen from the guest. Default: in."""
     action: FirewallAction = FirewallAction.ACCEPT
-    """Default: ACCEPT."""
-    macro: str | None = None
-    """A Proxmox macro such as `SSH` or `HTTPS` instead of proto/ports. Default: none."""
+    """What a matching packet gets. Default: ACCEPT."""
+    macro: (
+        Annotated[
+            str,
+            Matches(r"[A-Za-z][A-Za-z0-9]*", "firewall macro", "a Proxmox macro such as SSH"),
+        ]
+        | None
+    ) = None
+    """A Proxmox macro such as `SSH` or `HTTPS` instead of proto/ports. Default: no macro."""
     proto: Literal["tcp", "udp", "icmp", "ipv6-icmp"] | None = None
-    """IP protocol. Required with `dport`/`sport` unless a macro is used. Default: any."""
-    dport: str | None = Field(default=None, pattern=r"^\d+([:,]\d+)*$")
-    """Destination port(s): `6333`, `8000:8100` or `80,443`. Default: any."""
-    sport: str | None = Field(default=None, pattern=r"^\d+([:,]\d+)*$")
-    """Source port(s). Default: any."""
-    source: str | None = None
-    """Source address, CIDR, alias or ipset (`+name`). Default: any."""
-    dest: str | None = None
-    """Destination address, CIDR, alias or ipset. Default: any."""
+    """IP protocol; required with `dport`/`sport` unless a macro is used. Default: any
+    protocol."""
+    dport: PortList | None = None
+    """Destination port(s): `6333`, `8000:8100` or `80,443`. Default: any port."""
+    sport: PortList | None = None
+    """Source port(s), same syntax as `dport`. Default: any port."""
+    source: FirewallAddress | None = None
+    """Source address, CIDR, range, alias or ipset (`+name`). Default: any source."""
+    dest: FirewallAddress | None = None
+    """Destination address, CIDR, range, alias or ipset. Default: any destination."""
     comment: str | None = None
-    """Shown in the Proxmox UI. Default: none."""
+    """Shown in the Proxmox UI. Default: no comment."""
     log: Literal["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "nolog"] = (
         "nolog"
     )
-    """Log level for matches. Default: nolog."""
-    enabled: bool = True
-    """Default: true."""
+    """Log level for matches. Default: nolog, matches are not logged."""
+    enabled: StrictBool = True
+    """false keeps the rule in Proxmox but inactive. Default: true."""
 
     @model_validator(mode="after")
     def _ports_need_protocol(self) -> FirewallRule:
-        if (self.dport or self.sport) and not (self.proto or self.macro):
-            raise ValueError("a rule with ports needs proto: tcp or udp (or a macro)")
+        ports = " and ".join(name for name in ("dport", "sport") if getattr(self, name))
         if self.macro and self.proto:
-            raise ValueError("give either a macro or a proto, not both")
+            raise ValueError(f"give either macro {self.macro!r} or proto {self.proto!r}, not both")
+        if ports and not (self.proto or self.macro):
+            raise ValueError(f"a rule with {ports} needs proto: tcp or udp (or a macro)")
+        if ports and self.proto in ("icmp", "ipv6-icmp"):
+            raise ValueError(f"{self.proto} has no ports; drop {ports} or use tcp/udp")
         return self
 
 
 class GuestFirewall(ConfigModel):
     """The Proxmox firewall of one guest: options plus rules. Declaring it enables it."""
 
-    enabled: bool = True
-    """Default: true."""
+    enabled: StrictBool = True
+    """Filter the guest's traffic. Default: true (declaring the block means it)."""
     input_policy: FirewallAction = FirewallAction.DROP
     """What happens to inbound traffic no rule accepts. Default: DROP."""
     output_policy: FirewallAction = FirewallAction.ACCEPT
     """What happens to outbound traffic no rule matches. Default: ACCEPT."""
     rules: list[FirewallRule] = []
-    """Evaluated in order. Default: none."""
+    """Evaluated in order. Default: empty, only the policies apply."""
 
 
 class NfsVolume(ConfigModel):
@@ -115,19 +145,21 @@ class NfsVolume(ConfigModel):
 
     export: AbsolutePath
     """Path exported by the NFS server, e.g. `/quickOS/vm-persistent-data/1002`."""
-    mount_point: AbsolutePath
+    mount_point: MountPath
     """Where the guest mounts it, e.g. `/persistent-storage`."""
-    read_only: bool = False
-    """Default: read-write."""
+    read_only: StrictBool = False
+    """Mount without write access. Default: false, read-write."""
 
 
 class VmUser(ConfigModel):
     """The login cloud-init creates on a VM."""
 
     name: LinuxUser = "phoenix"
-    """Default: `phoenix`."""
-    ssh_keys: list[SshPublicKey] = []
-    """Public keys allowed to log in. Default: none (console only)."""
+    """Login name, with passwordless sudo (and in the `docker` group with the docker feature).
+    Default: `phoenix`."""
+    ssh_keys: SshKeys = []
+    """Public keys allowed to log in. Default: empty, the user has no SSH login (console
+    only)."""
 
 
 class VmFeature(str, Enum):
@@ -147,32 +179,49 @@ class GuestBase(ConfigModel):
     name: GuestName
     """Host name and Proxmox name; unique across the fleet."""
     node: NodeName | None = None
-    """Proxmox node. Default: the only node in `proxmox.yaml`."""
-    description: str | None = None
-    """Shown in the Proxmox UI. Default: none."""
-    tags: list[Tag] = []
-    """Proxmox tags (Proxmox sorts them). Default: none."""
-    on_boot: bool = True
+    """Proxmox node. Default: the only node in `proxmox.yaml` (required when there are
+    several)."""
+    description: Description | None = None
+    """Shown in the Proxmox UI. Default: no description."""
+    tags: Tags = []
+    """Proxmox tags (Proxmox sorts them). Default: no tags."""
+    on_boot: StrictBool = True
     """Start when the node boots. Default: true."""
     startup: Startup | None = None
-    """Boot order and delays. Default: unordered."""
+    """Boot order and delays. Default: unordered, no delays."""
     firewall: GuestFirewall | None = None
     """Guest firewall. Default: not managed (Proxmox leaves it off)."""
-    adopt: bool = False
+    adopt: StrictBool = False
     """The guest already exists (made by hand or by the old scripts): import it into Terraform
-    state on the next deploy instead of creating it. Default: false."""
-    ports: list[Port] = []
+    state on the next deploy instead of creating it. Default: false, Phoenix creates it."""
+    ports: Annotated[list[Port], Unique(what="port")] = []
     """TCP ports services listen on besides those of its stacks and roles; gateway routes may
-    target them. Default: none."""
+    target them. Default: empty, only stack and role ports."""
+
+
+_DIGEST_LENGTH = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
 
 
 class ImageChecksum(ConfigModel):
     """Expected digest of a downloaded image."""
 
     algorithm: Literal["md5", "sha1", "sha224", "sha256", "sha384", "sha512"] = "sha256"
-    """Default: sha256."""
-    value: str = Field(pattern=r"^[0-9a-fA-F]{32,128}$")
-    """Hex digest."""
+    """Digest algorithm. Default: sha256."""
+    value: Annotated[
+        str, Matches(r"[0-9a-fA-F]{32,128}", "checksum", "hexadecimal digits of the digest")
+    ]
+    """Hex digest, as published next to the image."""
+
+    @field_validator("value")
+    @classmethod
+    def _length_fits(cls, value: str, info: ValidationInfo) -> str:
+        algorithm = info.data.get("algorithm")
+        expected = _DIGEST_LENGTH.get(str(algorithm))
+        if expected is not None and len(value) != expected:
+            raise ValueError(
+                f"a {algorithm} digest has {expected} hex digits, this one has {len(value)}"
+            )
+        return value.lower()
 
 
 class CloudImage(ConfigModel):
@@ -180,7 +229,14 @@ class CloudImage(ConfigModel):
 
     url: HttpUrl
     """Where the node downloads the image from."""
-    file_name: str = Field(pattern=r"^[A-Za-z0-9._-]+\.(qcow2|raw|img)$")
+    file_name: Annotated[
+        str,
+        Matches(
+            r"[A-Za-z0-9._-]+\.(qcow2|raw|img)",
+            "image file name",
+            "letters, digits, '.', '_' and '-', ending in .qcow2, .raw or .img",
+        ),
+    ]
     """Name on the images datastore; `.qcow2` or `.raw` (Proxmox 8.4+ import content)."""
     checksum: ImageChecksum | None = None
     """Verify the download. Default: not verified (set it for reproducible templates)."""
@@ -192,29 +248,34 @@ class VmTemplate(ConfigModel):
     name: GuestName
     """Proxmox name of the template."""
     node: NodeName | None = None
-    """Default: the only node."""
-    managed: bool = True
-    """Phoenix builds it from `image`. false: it already exists and is only cloned. Default: true."""
+    """Node the template lives on. Default: the only node (required when there are several)."""
+    managed: StrictBool = True
+    """Phoenix builds the template from `image`; false: it already exists and is only cloned.
+    Default: true."""
     image: CloudImage | None = None
-    """Cloud image to build the template from; required when managed."""
+    """Cloud image to build the template from; required when managed. Default: no image
+    (only valid with `managed: false`)."""
     cores: int = Field(default=2, ge=1, le=128)
-    """Default: 2."""
+    """CPU cores while the template is built. Default: 2."""
     memory_mib: int = Field(default=2048, ge=256, le=4_194_304)
-    """Default: 2048."""
+    """Memory in MiB while the template is built. Default: 2048."""
     disk_gib: int = Field(default=8, ge=1, le=65_536)
     """Size of the template's boot disk; clones may only grow it. Default: 8."""
     datastore: DatastoreId | None = None
-    """Default: the node's disks datastore."""
-    tags: list[Tag] = []
-    """Default: none."""
-    description: str | None = None
-    """Default: none."""
+    """Datastore for the template's disk. Default: the node's disks datastore."""
+    tags: Tags = []
+    """Proxmox tags. Default: no tags."""
+    description: Description | None = None
+    """Shown in the Proxmox UI. Default: no description."""
 
-    @model_validator(mode="after")
-    def _image_when_managed(self) -> VmTemplate:
-        if self.managed and self.image is None:
-            raise ValueError("a managed template needs an image (or set managed: false)")
-        return self
+    @field_validator("image")
+    @classmethod
+    def _image_when_managed(
+        cls, image: CloudImage | None, info: ValidationInfo
+    ) -> CloudImage | None:
+        if image is None and info.data.get("managed", True):
+            raise ValueError("required for a managed template (or set managed: false)")
+        return image
 
 
 class Vm(GuestBase):
@@ -223,11 +284,13 @@ class Vm(GuestBase):
     template: VmId
     """VMID of the template to clone (a key of `templates`)."""
     cores: int = Field(default=2, ge=1, le=128)
-    """Default: 2."""
-    cpu_type: str = "x86-64-v2-AES"
+    """CPU cores. Default: 2."""
+    cpu_type: Annotated[
+        str, Matches(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", "CPU type", "a QEMU CPU model such as host")
+    ] = "x86-64-v2-AES"
     """QEMU CPU model. Default: `x86-64-v2-AES` (the provider's default `qemu64` lacks AES)."""
     memory_mib: int = Field(default=2048, ge=256, le=4_194_304)
-    """Default: 2048."""
+    """Memory in MiB (no ballooning). Default: 2048."""
     disk_gib: int = Field(default=32, ge=1, le=65_536)
     """Boot disk size; at least the template's. Default: 32."""
     datastore: DatastoreId | None = None
@@ -235,13 +298,16 @@ class Vm(GuestBase):
     network: GuestNetwork
     """The VM's NIC."""
     user: VmUser = VmUser()
-    """Default: user `phoenix` without SSH keys."""
-    features: list[VmFeature] = []
+    """The login cloud-init creates. Default: user `phoenix` without SSH keys."""
+    features: Annotated[list[VmFeature], UniqueEnums] = []
     """What cloud-init installs. Default: nothing beyond the guest agent."""
-    stacks: list[str] = []
-    """Names from `stacks.yaml` deployed here through Portainer (needs portainer_agent)."""
-    volumes: list[NfsVolume] = []
-    """NFS volumes mounted at boot. Default: none."""
+    stacks: Annotated[list[StackName], Unique(what="stack")] = []
+    """Names from `stacks.yaml` deployed here through Portainer (needs portainer_agent).
+    Default: no stacks."""
+    volumes: Annotated[
+        list[NfsVolume], Unique(key=attrgetter("mount_point"), what="mount point")
+    ] = []
+    """NFS volumes mounted at boot. Default: no volumes."""
     agent_timeout_seconds: int = Field(default=300, ge=30, le=3600)
     """How long Terraform waits for the guest agent to report an address. Default: 300."""
     on_bootstrap_change: Literal["keep", "replace"] = "keep"
@@ -254,28 +320,51 @@ class Vm(GuestBase):
 class ContainerFeatures(ConfigModel):
     """LXC features (Proxmox `features`); all off unless set."""
 
-    nesting: bool = False
+    nesting: StrictBool = False
     """Allow nested containers (needed for Docker or systemd-heavy images). Default: false."""
-    keyctl: bool = False
+    keyctl: StrictBool = False
     """Allow the keyctl() syscall (Docker in unprivileged containers). Default: false."""
-    fuse: bool = False
+    fuse: StrictBool = False
     """Allow FUSE mounts. Default: false."""
-    mount: list[Literal["nfs", "cifs"]] = []
-    """File systems the container may mount itself (privileged containers only). Default: none."""
+    mount: Annotated[list[Literal["nfs", "cifs"]], Unique(what="file system")] = []
+    """File systems the container may mount itself (privileged containers only). Default:
+    empty, the container mounts nothing itself."""
 
 
 class OsTemplate(ConfigModel):
     """The container's root file system image: an existing volume or a download."""
 
-    file_id: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9\-_.]*:vztmpl/.+$")
-    """Existing template volume, e.g. `local:vztmpl/debian-12-standard_12.12-1_amd64.tar.zst`."""
+    file_id: (
+        Annotated[
+            str,
+            Matches(
+                r"[A-Za-z][A-Za-z0-9\-_.]*:vztmpl/.+",
+                "template volume",
+                "<storage>:vztmpl/<file>, like local:vztmpl/debian-12-standard_amd64.tar.zst",
+            ),
+        ]
+        | None
+    ) = None
+    """Existing template volume, e.g. `local:vztmpl/debian-12-standard_12.12-1_amd64.tar.zst`.
+    Default: none, then `url` is required."""
     url: HttpUrl | None = None
-    """Download the template onto the images datastore from this URL instead."""
+    """Download the template onto the images datastore from this URL instead. Default: none,
+    then `file_id` is required."""
     type: Literal[
-        "alpine", "archlinux", "centos", "debian", "devuan", "fedora", "gentoo", "nixos",
-        "opensuse", "ubuntu", "unmanaged",
+        "alpine",
+        "archlinux",
+        "centos",
+        "debian",
+        "devuan",
+        "fedora",
+        "gentoo",
+        "nixos",
+        "opensuse",
+        "ubuntu",
+        "unmanaged",
     ] = "unmanaged"
-    """Distribution, so Proxmox configures network and host name inside. Default: unmanaged."""
+    """Distribution, so Proxmox configures network and host name inside. Default: unmanaged,
+    Proxmox leaves the inside alone."""
 
     @model_validator(mode="after")
     def _one_source(self) -> OsTemplate:
@@ -293,9 +382,9 @@ class RootFs(ConfigModel):
     """The container's root disk."""
 
     size_gib: int = Field(default=8, ge=1, le=65_536)
-    """Default: 8."""
+    """Size in GiB; it can only grow (shrinking recreates the container). Default: 8."""
     datastore: DatastoreId | None = None
-    """Default: the node's disks datastore."""
+    """Storage for the root disk. Default: the node's disks datastore."""
 
 
 class BindMount(ConfigModel):
@@ -303,10 +392,10 @@ class BindMount(ConfigModel):
 
     host_path: AbsolutePath
     """Directory on the node."""
-    path: AbsolutePath
+    path: MountPath
     """Where it appears in the container."""
-    read_only: bool = False
-    """Default: read-write."""
+    read_only: StrictBool = False
+    """Mount without write access. Default: false, read-write."""
 
 
 class Container(GuestBase):
@@ -314,35 +403,36 @@ class Container(GuestBase):
 
     os_template: OsTemplate
     """Root file system image."""
-    unprivileged: bool = True
+    unprivileged: StrictBool = True
     """Map root in the container to an unprivileged host user. Default: true (Proxmox's own
     default is privileged)."""
-    privileged_reason: str | None = None
-    """Required when `unprivileged: false`: why this container must run privileged."""
+    privileged_reason: Annotated[str, Field(min_length=1)] | None = None
+    """Required when `unprivileged: false`: why this container must run privileged.
+    Default: none, the container must stay unprivileged."""
     features: ContainerFeatures = ContainerFeatures()
     """LXC features. Default: all off."""
     cores: int = Field(default=1, ge=1, le=128)
-    """Default: 1."""
+    """CPU cores. Default: 1."""
     memory_mib: int = Field(default=512, ge=16, le=4_194_304)
-    """Default: 512."""
+    """Memory in MiB. Default: 512."""
     swap_mib: int = Field(default=512, ge=0, le=4_194_304)
-    """Default: 512."""
+    """Swap in MiB; 0 disables it. Default: 512."""
     rootfs: RootFs = RootFs()
-    """Default: 8 GiB on the node's disks datastore."""
+    """Root disk. Default: 8 GiB on the node's disks datastore."""
     network: GuestNetwork
     """The container's NIC (eth0)."""
-    ssh_keys: list[SshPublicKey] = []
-    """Public keys for root. Default: none."""
-    bind_mounts: list[BindMount] = []
-    """Node directories mounted into the container. Default: none."""
+    ssh_keys: SshKeys = []
+    """Public keys for root. Default: empty, no SSH login (use `pct enter` on the node)."""
+    bind_mounts: Annotated[list[BindMount], Unique(key=attrgetter("path"), what="mount path")] = []
+    """Node directories mounted into the container. Default: no bind mounts."""
 
 
 class GuestsConfig(ConfigModel):
     """Contents of `guests.yaml`. VMs, containers and templates share one VMID space."""
 
-    templates: dict[VmId, VmTemplate] = {}
-    """VM templates by VMID."""
-    vms: dict[VmId, Vm] = {}
-    """VMs by VMID."""
-    containers: dict[VmId, Container] = {}
-    """LXC containers by VMID (CTID)."""
+    templates: dict[VmIdKey, VmTemplate] = {}
+    """VM templates by VMID. Default: no templates (then there can be no VMs)."""
+    vms: dict[VmIdKey, Vm] = {}
+    """VMs by VMID. Default: no VMs."""
+    containers: dict[VmIdKey, Container] = {}
+    """LXC containers by VMID (CTID). Default: no containers."""

@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-import difflib
 import os
-import types
 import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from .checks import ConfigFiles, check_fleet
+from .checks import CheckContext, ConfigFiles, check_fleet
 from .compose import ComposeError, ComposeFile, read_compose
 from .documents import DocumentError, parse_document
 from .errors import ConfigProblem, FleetConfigError
 from .fleet import Fleet
 from .gateway import GatewayConfig
 from .guests import GuestsConfig
+from .hints import closest
+from .invalid import InvalidParts
 from .portainer import PortainerConfig
 from .proxmox import ProxmoxConfig
+from .sections import EXTENSIONS, SECTION_NAMES, SECTIONS, empty_section, validate_section
 from .stacks import StacksConfig
 
-# One file per concern; proxmox and guests are required, the rest optional.
-SECTIONS: dict[str, type[BaseModel]] = {
-    "proxmox": ProxmoxConfig,
-    "guests": GuestsConfig,
-    "stacks": StacksConfig,
-    "portainer": PortainerConfig,
-    "gateway": GatewayConfig,
-}
-REQUIRED = ("proxmox", "guests")
-EXTENSIONS = (".yaml", ".yml", ".json")
+REQUIRED = tuple(section.name for section in SECTIONS if section.required)
 
 DEFAULT_CONFIG_DIR = Path("configs")
 CONFIG_DIR_ENV = "PHOENIX_CONFIG_DIR"
+SCHEMA_KEY = "$schema"
+"""A JSON config may name its schema for editors; Phoenix ignores the key."""
 
 
 def config_dir_from_env() -> Path:
@@ -45,48 +39,66 @@ def config_dir_from_env() -> Path:
 def load_fleet(config_dir: Path) -> Fleet:
     """Read and validate every config file in `config_dir`.
 
-    Raises FleetConfigError listing every problem found; nothing is half-loaded.
+    Raises FleetConfigError listing every problem found; nothing is half-loaded. Each file is
+    validated entry by entry, and the fleet-wide checks run on every entry that is valid, so one
+    run reports as much as it can without repeating a mistake as its consequences.
     """
     if not config_dir.is_dir():
         raise FleetConfigError(
             [ConfigProblem(_display(config_dir), "", "config directory does not exist")]
         )
     problems: list[ConfigProblem] = []
-    paths = _find_files(config_dir, problems)
-    files = ConfigFiles(**{name: _display(path) for name, path in paths.items()})
-    models: dict[str, BaseModel] = {}
-    for name, model in SECTIONS.items():
-        path = paths[name]
-        if not path.exists():
-            if name in REQUIRED:
-                problems.append(ConfigProblem(_display(path), "", "missing: this file is required"))
+    invalid = InvalidParts()
+    paths = _find_files(config_dir, problems, invalid)
+    files = ConfigFiles(
+        **{name: _display(paths.get(name, config_dir / f"{name}.yaml")) for name in SECTION_NAMES}
+    )
+    configs: dict[str, BaseModel] = {}
+    positions: dict[tuple[str, str], tuple[int, ...]] = {}
+    for section in SECTIONS:
+        path = paths.get(section.name)
+        if section.name in invalid.sections:
+            continue
+        if path is None:
+            if section.required:
+                problems.append(
+                    ConfigProblem(
+                        getattr(files, section.name), "", "missing: this file is required"
+                    )
+                )
+                invalid.sections.add(section.name)
             continue
         document = _parse(path, problems)
         if document is None:
+            invalid.sections.add(section.name)
             continue
-        try:
-            models[name] = model.model_validate(document)
-        except ValidationError as error:
-            problems.extend(_problems_from(error, _display(path), model))
-    if problems:
-        raise FleetConfigError(problems)
+        outcome = validate_section(section, document)
+        display = _display(path)
+        problems.extend(
+            ConfigProblem(display, ".".join(str(part) for part in location), message)
+            for location, message in outcome.problems
+        )
+        invalid.record(section.name, outcome)
+        positions.update(((section.name, name), kept) for name, kept in outcome.positions.items())
+        configs[section.name] = outcome.config
 
-    stacks = typing.cast(StacksConfig, models.get("stacks", StacksConfig()))
+    stacks = typing.cast(StacksConfig, configs.get("stacks", StacksConfig()))
     compose: dict[str, ComposeFile] = {}
     for name, stack in stacks.stacks.items():
         try:
             compose[name] = read_compose(config_dir, stack.compose_file)
         except ComposeError as error:
+            invalid.compose.add(name)
             problems.append(ConfigProblem(files.stacks, f"stacks.{name}.compose_file", str(error)))
     fleet = Fleet(
-        proxmox=typing.cast(ProxmoxConfig, models["proxmox"]),
-        guests=typing.cast(GuestsConfig, models["guests"]),
+        proxmox=typing.cast(ProxmoxConfig, configs.get("proxmox") or empty_section(ProxmoxConfig)),
+        guests=typing.cast(GuestsConfig, configs.get("guests") or empty_section(GuestsConfig)),
         stacks=stacks,
-        portainer=typing.cast("PortainerConfig | None", models.get("portainer")),
-        gateway=typing.cast("GatewayConfig | None", models.get("gateway")),
+        portainer=typing.cast("PortainerConfig | None", configs.get("portainer")),
+        gateway=typing.cast("GatewayConfig | None", configs.get("gateway")),
         compose=compose,
     )
-    problems.extend(check_fleet(fleet, files))
+    problems.extend(check_fleet(fleet, CheckContext(files, invalid, positions)))
     if problems:
         raise FleetConfigError(problems)
     return fleet
@@ -100,108 +112,51 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _find_files(config_dir: Path, problems: list[ConfigProblem]) -> dict[str, Path]:
-    """The file for each section (default name when absent); flags duplicates and strays."""
-    found: dict[str, list[Path]] = {name: [] for name in SECTIONS}
+def _find_files(
+    config_dir: Path, problems: list[ConfigProblem], invalid: InvalidParts
+) -> dict[str, Path]:
+    """The file of each section found; flags unknown files and sections written twice."""
+    found: dict[str, list[Path]] = {name: [] for name in SECTION_NAMES}
     for path in sorted(config_dir.iterdir()):
         if not path.is_file() or path.suffix not in EXTENSIONS:
             continue
         if path.stem in found:
             found[path.stem].append(path)
-        else:
-            hint = _did_you_mean(path.stem, SECTIONS)
-            problems.append(
-                ConfigProblem(
-                    _display(path),
-                    "",
-                    f"unknown config file{hint}; Phoenix reads {', '.join(f'{n}.yaml' for n in SECTIONS)}",
-                )
+            continue
+        match = closest(path.stem, SECTION_NAMES)
+        hint = f"; did you mean {match}{path.suffix}?" if match else ""
+        problems.append(
+            ConfigProblem(
+                _display(path),
+                "",
+                f"unknown config file{hint} (Phoenix reads {', '.join(SECTION_NAMES)}, "
+                f"each as {', '.join(EXTENSIONS)})",
             )
+        )
+    chosen: dict[str, Path] = {}
     for name, candidates in found.items():
         if len(candidates) > 1:
-            problems.append(
-                ConfigProblem(
-                    _display(candidates[1]), "", f"{name} is also in {candidates[0].name}; keep one file"
+            # Reading either would silently ignore the other: make the person choose.
+            for extra in candidates[1:]:
+                problems.append(
+                    ConfigProblem(
+                        _display(extra),
+                        "",
+                        f"{candidates[0].name} holds the same section; keep one of the two files",
+                    )
                 )
-            )
-    return {
-        name: candidates[0] if candidates else config_dir / f"{name}.yaml"
-        for name, candidates in found.items()
-    }
+            invalid.sections.add(name)
+        elif candidates:
+            chosen[name] = candidates[0]
+    return chosen
 
 
 def _parse(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | None:
-    """The file's document, or None after recording why it cannot be read."""
+    """The file's document without its `$schema` key, or None after recording why not."""
     try:
-        return parse_document(path)
+        document = parse_document(path)
     except DocumentError as error:
         problems.append(ConfigProblem(_display(path), "", str(error)))
         return None
-
-
-def _problems_from(error: ValidationError, file: str, model: type[BaseModel]) -> list[ConfigProblem]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        loc = [part for part in detail["loc"] if part != "[key]"]
-        message = detail["msg"].removeprefix("Value error, ")
-        if detail["type"] == "extra_forbidden":
-            allowed = _allowed_keys(model, loc[:-1])
-            message = f"unknown key{_did_you_mean(str(loc[-1]), allowed)}"
-            if allowed:
-                message += f" (allowed: {', '.join(sorted(allowed))})"
-        elif detail["type"] == "missing":
-            message = "required"
-        elif _is_scalar(detail.get("input")) and repr(detail["input"]) not in message:
-            message = f"{message} (got {detail['input']!r})"
-        problems.append(ConfigProblem(file, ".".join(str(part) for part in loc), message))
-    return problems
-
-
-def _is_scalar(value: Any) -> bool:
-    return isinstance(value, (str, int, float, bool)) and not isinstance(value, dict)
-
-
-def _did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" {word!r}; did you mean {match[0]!r}?" if match else f" {word!r}"
-
-
-def _allowed_keys(model: type[BaseModel], path: list[Any]) -> list[str]:
-    """Field names of the model found by walking `path` down from `model`."""
-    annotation: Any = model
-    for part in path:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            if field is None:
-                return []
-            annotation = field.annotation
-        elif typing.get_origin(annotation) is dict:
-            annotation = typing.get_args(annotation)[1]
-        elif typing.get_origin(annotation) is list:
-            annotation = typing.get_args(annotation)[0]
-        else:
-            return []
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated[...] and Optional/Union down to the container or model inside."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-            structured = [
-                arg
-                for arg in members
-                if typing.get_origin(arg) in (dict, list)
-                or (isinstance(arg, type) and issubclass(arg, BaseModel))
-            ]
-            annotation = (structured or members)[0]
-        else:
-            return annotation
+    document.pop(SCHEMA_KEY, None)
+    return document

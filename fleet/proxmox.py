@@ -1,13 +1,31 @@
 """`proxmox.yaml`: the Proxmox VE cluster Phoenix deploys to and the networks guests join."""
 
+# Pydantic copies mutable defaults for every instance, so `= []` and `= {}` are safe here.
+# ruff: noqa: RUF012
+
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated
 
-from pydantic import Field, HttpUrl, field_validator, model_validator
+from pydantic import Field, HttpUrl, StrictBool, ValidationInfo, field_validator
 
 from .base import ConfigModel
-from .types import BridgeName, DatastoreId, FirewallAction, ForwardPolicy, NodeName, VlanId
+from .types import (
+    BridgeName,
+    DatastoreId,
+    DnsDomain,
+    FirewallAction,
+    ForwardPolicy,
+    HostName,
+    LinuxUser,
+    Matches,
+    NetworkName,
+    NodeName,
+    Port,
+    Unique,
+    VlanId,
+)
 
 
 class ProxmoxApi(ConfigModel):
@@ -16,16 +34,18 @@ class ProxmoxApi(ConfigModel):
 
     endpoint: HttpUrl
     """Base URL of the API, e.g. `https://10.0.0.13:8006/` (without `/api2/json`)."""
-    insecure_tls: bool = False
-    """Accept the node's self-signed certificate. Default: verify TLS."""
+    insecure_tls: StrictBool = False
+    """Accept the node's self-signed certificate. Default: false, the certificate is verified."""
 
     @field_validator("endpoint")
     @classmethod
     def _no_api_path(cls, endpoint: HttpUrl) -> HttpUrl:
         if endpoint.path and "api2" in endpoint.path:
-            raise ValueError("give the base URL (https://host:8006/), without /api2/json")
+            raise ValueError(
+                f"{str(endpoint)!r}: give the base URL (https://host:8006/), without /api2/json"
+            )
         if endpoint.scheme != "https":
-            raise ValueError("the Proxmox API is served over https")
+            raise ValueError(f"{str(endpoint)!r}: the Proxmox API is served over https")
         return endpoint
 
 
@@ -33,10 +53,12 @@ class ProxmoxSsh(ConfigModel):
     """SSH from the machine running Terraform to the nodes; the provider needs it to upload
     cloud-init snippets. Keys come from ssh-agent or `PROXMOX_VE_SSH_PRIVATE_KEY`, never config."""
 
-    username: str = "root"
-    """Node account used for uploads (root, or a user with the provider's sudo rules)."""
-    use_agent: bool = True
-    """Authenticate with the running ssh-agent (`SSH_AUTH_SOCK`). Default: true."""
+    username: LinuxUser = "root"
+    """Node account used for uploads: root, or a user with the provider's sudo rules.
+    Default: root."""
+    use_agent: StrictBool = True
+    """Authenticate with the running ssh-agent (`SSH_AUTH_SOCK`). Default: true; with false
+    the key comes from `PROXMOX_VE_SSH_PRIVATE_KEY`."""
 
 
 class Datastores(ConfigModel):
@@ -54,10 +76,13 @@ class Datastores(ConfigModel):
 class ProxmoxNode(ConfigModel):
     """One node of the cluster, by the name Proxmox knows it under."""
 
-    address: str = Field(min_length=1)
-    """Address Terraform's SSH connects to for snippet uploads (IP or DNS name)."""
+    address: HostName
+    """Address Terraform's SSH connects to for snippet uploads (IPv4 address or DNS name)."""
+    ssh_port: Port = 22
+    """SSH port on that address. Default: 22."""
     datastores: Datastores = Datastores()
-    """Storage ids on this node. Default: `local-lvm` for disks, `local` for the rest."""
+    """Storage ids on this node. Default: `local-lvm` for disks, `local` for snippets and
+    images."""
 
 
 class Network(ConfigModel):
@@ -70,17 +95,41 @@ class Network(ConfigModel):
     cidr: IPv4Network
     """Subnet of the network, e.g. `10.0.0.0/24`; static guest addresses must fall inside it."""
     gateway: IPv4Address | None = None
-    """Default gateway handed to guests. Default: none (isolated network)."""
-    dns_servers: list[IPv4Address] = []
-    """Resolvers handed to guests. Default: none (the guest keeps what its image has)."""
-    dns_domain: str | None = None
-    """Search domain handed to guests, e.g. `phoenix.local`. Default: none."""
+    """Default gateway handed to guests with static addresses. Default: no gateway, guests
+    only reach their own subnet."""
+    dns_servers: Annotated[list[IPv4Address], Unique(what="DNS server")] = []
+    """Resolvers handed to guests. Default: empty, guests keep the resolvers of their image."""
+    dns_domain: DnsDomain | None = None
+    """Search domain handed to guests, e.g. `phoenix.local`. Default: no search domain."""
 
-    @model_validator(mode="after")
-    def _gateway_inside(self) -> Network:
-        if self.gateway is not None and self.gateway not in self.cidr:
-            raise ValueError(f"gateway {self.gateway} is outside network {self.cidr}")
-        return self
+    @field_validator("cidr", mode="before")
+    @classmethod
+    def _network_address(cls, value: object) -> object:
+        # `10.0.0.5/24` is a host address; say which network was meant instead of a bare error.
+        if isinstance(value, str):
+            try:
+                IPv4Network(value)
+            except ValueError:
+                try:
+                    network = IPv4Network(value, strict=False)
+                except ValueError:
+                    raise ValueError(f"{value!r} is not an IPv4 network like 10.0.0.0/24") from None
+                raise ValueError(f"{value!r} has host bits set; the network is {network}") from None
+        return value
+
+    @field_validator("gateway")
+    @classmethod
+    def _gateway_inside(
+        cls, gateway: IPv4Address | None, info: ValidationInfo
+    ) -> IPv4Address | None:
+        cidr = info.data.get("cidr")
+        if gateway is None or not isinstance(cidr, IPv4Network):
+            return gateway
+        if gateway not in cidr:
+            raise ValueError(f"gateway {gateway} is outside network {cidr}")
+        if cidr.prefixlen < 31 and gateway in (cidr.network_address, cidr.broadcast_address):
+            raise ValueError(f"{gateway} is the network or broadcast address of {cidr}")
+        return gateway
 
 
 class NfsServer(ConfigModel):
@@ -88,37 +137,43 @@ class NfsServer(ConfigModel):
 
     address: IPv4Address
     """Address guests mount exports from."""
-    mount_options: str = "rw,hard,noatime,_netdev"
+    mount_options: Annotated[
+        str,
+        Matches(r"[A-Za-z0-9_=.,:-]+", "mount option list", "comma-separated, without spaces"),
+    ] = "rw,hard,noatime,_netdev"
     """Options for every NFS mount. Default: `rw,hard,noatime,_netdev`."""
 
 
 class ClusterFirewall(ConfigModel):
     """Datacenter-wide firewall options (`proxmox_virtual_environment_cluster_firewall`)."""
 
-    enabled: bool = True
-    """Turn the Proxmox firewall on for the cluster. Default: true (declaring the block means it)."""
+    enabled: StrictBool = True
+    """Turn the Proxmox firewall on for the cluster. Default: true (declaring the block means
+    it)."""
     input_policy: FirewallAction = FirewallAction.DROP
-    """Default for inbound traffic to the nodes. Default: DROP."""
+    """Policy for inbound traffic to the nodes. Default: DROP."""
     output_policy: FirewallAction = FirewallAction.ACCEPT
-    """Default for outbound traffic from the nodes. Default: ACCEPT."""
+    """Policy for outbound traffic from the nodes. Default: ACCEPT."""
     forward_policy: ForwardPolicy = ForwardPolicy.ACCEPT
-    """Default for routed traffic. Default: ACCEPT."""
-    ebtables: bool = True
+    """Policy for routed traffic. Default: ACCEPT."""
+    ebtables: StrictBool = True
     """Enable ebtables rules cluster-wide. Default: true, as Proxmox ships."""
 
 
 class ProxmoxConfig(ConfigModel):
-    """Contents of `proxmox.yaml`."""
+    """Contents of `proxmox.yaml`: the cluster API, SSH for uploads, nodes, networks, NFS."""
 
     api: ProxmoxApi
     """The cluster API endpoint."""
     ssh: ProxmoxSsh = ProxmoxSsh()
-    """SSH settings for snippet uploads. Default: root with ssh-agent."""
+    """SSH settings for snippet uploads. Default: user root through the running ssh-agent."""
     nodes: dict[NodeName, ProxmoxNode] = Field(min_length=1)
-    """Nodes by name. Guests name their node; with one node it is the default."""
-    networks: dict[str, Network] = Field(min_length=1)
-    """Networks by name. Guests name their network; with one network it is the default."""
+    """Nodes by name. Guests name their node; with one node it is every guest's node."""
+    networks: dict[NetworkName, Network] = Field(min_length=1)
+    """Networks by name. Guests name their network; with one network it is every guest's
+    network."""
     nfs: NfsServer | None = None
-    """NFS server for persistent volumes. Default: none (guests cannot declare volumes)."""
+    """NFS server for persistent volumes. Default: no NFS server, so guests cannot declare
+    volumes."""
     cluster_firewall: ClusterFirewall | None = None
-    """Cluster firewall policy. Default: not managed by Phoenix."""
+    """Cluster firewall policy. Default: left as it is on the cluster, not managed by Phoenix."""

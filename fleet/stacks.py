@@ -1,13 +1,27 @@
 """`stacks.yaml`: the catalog of Docker compose stacks guests can run through Portainer."""
 
+# Pydantic copies mutable defaults for every instance, so `= []` and `= {}` are safe here.
+# ruff: noqa: RUF012
+
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .base import ConfigModel
-from .types import EnvName
+from .types import EnvName, StackName
+
+# Phoenix marks the stacks it owns with env vars of its own (see portainer/desired.py).
+RESERVED_ENV_PREFIX = "PHOENIX_"
 
 
 class StackVariable(ConfigModel):
@@ -17,9 +31,10 @@ class StackVariable(ConfigModel):
     plans, state or outputs."""
 
     value: str | None = None
-    """The value, for plain variables."""
+    """The value, for plain variables. Default: none, then `from_env` is required."""
     from_env: EnvName | None = None
-    """Environment variable holding a secret value, e.g. `QDRANT_API_KEY`."""
+    """Environment variable holding a secret value, e.g. `QDRANT_API_KEY`. Default: none, then
+    `value` is required."""
 
     @model_validator(mode="before")
     @classmethod
@@ -37,6 +52,21 @@ class StackVariable(ConfigModel):
             raise ValueError("give a value, or {from_env: VARIABLE} for a secret")
         return self
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # Editors must accept the short form `NAME: text` as well as the mapping.
+        mapping = dict(handler.resolve_ref_schema(handler(schema)))
+        mapping.update(minProperties=1, maxProperties=1)
+        return {
+            "anyOf": [
+                {"type": ["string", "number", "boolean"]},
+                mapping,
+            ],
+            "description": cls.__doc__,
+        }
+
 
 class StackSpec(ConfigModel):
     """One compose stack."""
@@ -44,14 +74,37 @@ class StackSpec(ConfigModel):
     compose_file: str = Field(min_length=1)
     """Compose file, relative to the config directory (e.g. `stacks/qdrant/compose.yaml`)."""
     description: str | None = None
-    """Default: none."""
+    """What the stack is for, for people reading the config. Default: no description."""
     env: dict[EnvName, StackVariable] = {}
     """Stack variables for `${VAR}` interpolation in the compose file: a plain value, or
-    `{from_env: NAME}` for secrets. Default: none."""
+    `{from_env: NAME}` for secrets. Default: no variables."""
+
+    @field_validator("compose_file")
+    @classmethod
+    def _inside_config_dir(cls, value: str) -> str:
+        path = PurePosixPath(value)
+        if path.is_absolute() or ".." in path.parts or "\\" in value:
+            raise ValueError(
+                f"{value!r} must be a relative path inside the config directory, "
+                "like stacks/<name>/compose.yaml"
+            )
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _not_reserved(cls, env: dict[str, StackVariable]) -> dict[str, StackVariable]:
+        reserved = sorted(name for name in env if name.upper().startswith(RESERVED_ENV_PREFIX))
+        if reserved:
+            raise ValueError(
+                f"{', '.join(reserved)}: names starting with {RESERVED_ENV_PREFIX} are reserved "
+                "for the markers Phoenix sets on its stacks"
+            )
+        return env
 
 
 class StacksConfig(ConfigModel):
-    """Contents of `stacks.yaml`."""
+    """Contents of `stacks.yaml`: the compose stacks agents can run, by name."""
 
-    stacks: dict[str, StackSpec] = {}
-    """Stacks by name. The name is what Portainer shows: lower case, `[-_a-z0-9]` only."""
+    stacks: dict[StackName, StackSpec] = {}
+    """Stacks by name. The name is what Portainer shows: lower case, `[-_a-z0-9]` only.
+    Default: no stacks."""

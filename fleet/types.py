@@ -1,76 +1,238 @@
-"""Value types shared by the config models, with the rules Proxmox and Portainer apply."""
+"""Value types shared by the config models, with the rules Proxmox and Portainer apply.
+
+Every rule explains itself in words (never a regex) and shows the bad value; the JSON Schema
+still carries the pattern, so editors flag the same mistakes while typing.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
-from ipaddress import IPv4Interface
-from typing import Annotated, Literal
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import (
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 
-def _matching(pattern: str, rule: str) -> AfterValidator:
-    """A validator that explains the rule in words instead of showing the regex."""
-    compiled = re.compile(pattern)
+@dataclass(frozen=True)
+class Matches:
+    """Annotation: the string must match `pattern`; a mismatch names the kind of value and the
+    rule instead of the regex. The JSON Schema gets the same pattern."""
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(f"{value!r} is not valid: {rule}")
-        return value
+    pattern: str
+    what: str
+    rule: str
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        compiled = re.compile(self.pattern)
+
+        def check(value: str) -> str:
+            if not compiled.fullmatch(value):
+                raise ValueError(f"{value!r} is not a valid {self.what}: {self.rule}")
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = f"^(?:{self.pattern})$"
+        return json_schema
+
+
+@dataclass(frozen=True)
+class Unique:
+    """Annotation: a list without repeated items, compared by `key` and named `what` in the
+    message (`uniqueItems` in the JSON Schema)."""
+
+    key: Callable[[Any], Any] = str
+    what: str = ""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        def check(items: list[Any]) -> list[Any]:
+            seen: set[Any] = set()
+            for item in items:
+                key = self.key(item)
+                if key in seen:
+                    shown = repr(_shorten(key)) if isinstance(key, str) else str(key)
+                    what = f"{self.what} " if self.what else ""
+                    raise ValueError(f"{what}{shown} is listed twice")
+                seen.add(key)
+            return items
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["uniqueItems"] = True
+        return json_schema
+
+
+def _enum_value(item: Any) -> Any:
+    return item.value if isinstance(item, Enum) else item
+
+
+UniqueEnums = Unique(key=_enum_value)
 
 
 # Proxmox accepts VMIDs 100..999999999; below 100 is reserved.
-VmId = Annotated[int, Field(ge=100, le=999_999_999)]
+VMID_MIN = 100
+VMID_MAX = 999_999_999
+
+
+def _vmid(value: object) -> int:
+    number: object = value
+    if isinstance(value, str) and value.isdigit():
+        number = int(value)  # JSON object keys are strings
+    if (
+        isinstance(number, bool)
+        or not isinstance(number, int)
+        or not (VMID_MIN <= number <= VMID_MAX)
+    ):
+        raise ValueError(f"a VMID is a whole number from {VMID_MIN} to {VMID_MAX} (got {value!r})")
+    return number
+
+
+VmId = Annotated[
+    int,
+    PlainValidator(_vmid),
+    WithJsonSchema({"type": "integer", "minimum": VMID_MIN, "maximum": VMID_MAX}),
+]
+"""A Proxmox VMID (VMs, containers and templates share the space)."""
+
+VmIdKey = Annotated[
+    int,
+    PlainValidator(_vmid),
+    # YAML and JSON keys are text to an editor; the digits pattern bounds 100..999999999.
+    WithJsonSchema({"type": "string", "pattern": "^[1-9][0-9]{2,8}$"}),
+]
+"""A VMID used as a mapping key (`vms: {1002: ...}`)."""
 
 GuestName = Annotated[
     str,
-    _matching(
+    Matches(
         r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
-        "a guest name is a DNS label: lower-case letters, digits and '-', at most 63 characters",
+        "guest name",
+        "a DNS label of lower-case letters, digits and '-', at most 63 characters",
     ),
 ]
 
 NodeName = Annotated[
     str,
-    _matching(
+    Matches(
         r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
-        "a Proxmox node name is a host name: letters, digits and '-'",
+        "Proxmox node name",
+        "a host name of letters, digits and '-'",
     ),
+]
+
+NetworkName = Annotated[
+    str,
+    Matches(
+        r"[a-z][a-z0-9_-]{0,31}",
+        "network name",
+        "lower-case letters, digits, '_' and '-', starting with a letter",
+    ),
+]
+
+StackName = Annotated[
+    str,
+    # Validation is the fleet check that explains Portainer's normalization; editors get the
+    # pattern of names Portainer keeps as written.
+    WithJsonSchema({"type": "string", "pattern": "^[-_a-z0-9]+$"}),
 ]
 
 DatastoreId = Annotated[
     str,
-    _matching(
+    Matches(
         r"[A-Za-z][A-Za-z0-9\-_.]*",
-        "a Proxmox storage id starts with a letter, then letters, digits, '-', '_' or '.'",
+        "Proxmox storage id",
+        "a letter, then letters, digits, '-', '_' or '.'",
     ),
 ]
 
 BridgeName = Annotated[
     str,
-    _matching(r"[A-Za-z][A-Za-z0-9_.-]{0,14}", "a Linux bridge name like vmbr0 (at most 15 characters)"),
+    Matches(
+        r"[A-Za-z][A-Za-z0-9_.-]{0,14}",
+        "bridge name",
+        "a Linux bridge like vmbr0 (at most 15 characters)",
+    ),
 ]
 
 EnvName = Annotated[
     str,
-    _matching(
+    Matches(
         r"[A-Za-z_][A-Za-z0-9_]*",
-        "an environment variable name: letters, digits and '_', not starting with a digit",
+        "environment variable name",
+        "letters, digits and '_', not starting with a digit",
     ),
 ]
 
 Tag = Annotated[
     str,
-    _matching(r"[a-z0-9][a-z0-9_.+-]*", "a Proxmox tag: lower-case letters, digits, '_', '.', '+', '-'"),
+    Matches(
+        r"[a-z0-9_][a-z0-9_.+-]*",
+        "Proxmox tag",
+        "lower-case letters, digits, '_', '.', '+' and '-'",
+    ),
 ]
 
 LinuxUser = Annotated[
     str,
-    _matching(r"[a-z_][a-z0-9_-]{0,31}", "a Linux user name: lower-case letters, digits, '_', '-'"),
+    Matches(
+        r"[a-z_][a-z0-9_-]{0,31}",
+        "Linux user name",
+        "lower-case letters, digits, '_' and '-', at most 32 characters",
+    ),
 ]
+
+DnsDomain = Annotated[
+    str,
+    Matches(
+        r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?",
+        "DNS domain",
+        "dot-separated lower-case labels such as phoenix.local",
+    ),
+]
+
+HostName = Annotated[
+    str,
+    Matches(
+        r"((\d{1,3}\.){3}\d{1,3}|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+        r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)",
+        "host",
+        "an IPv4 address or a DNS name",
+    ),
+]
+
+
+def _number_as_text(value: object) -> object:
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+NumberAsText = BeforeValidator(_number_as_text)
+"""YAML reads `version: 2.44` or `tag: 1` as numbers; keep them as the text written."""
+
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -78,7 +240,8 @@ VlanId = Annotated[int, Field(ge=1, le=4094)]
 
 Version = Annotated[
     str,
-    _matching(r"\d+\.\d+\.\d+", "pin an exact version like 2.33.6 (never 'latest')"),
+    NumberAsText,
+    Matches(r"\d+\.\d+\.\d+", "version", "pin an exact version like 2.33.6 (never 'latest')"),
 ]
 
 
@@ -90,13 +253,37 @@ def _absolute_path(value: str) -> str:
     return value.rstrip("/") or "/"
 
 
-AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
+def _not_root(value: str) -> str:
+    if value == "/":
+        raise ValueError("'/' would hide the whole file system; mount into a directory")
+    return value
+
+
+AbsolutePath = Annotated[
+    str,
+    PlainValidator(lambda value: _absolute_path(_text(value))),
+    WithJsonSchema({"type": "string", "pattern": "^/"}),
+]
+
+MountPath = Annotated[
+    str,
+    PlainValidator(lambda value: _not_root(_absolute_path(_text(value)))),
+    WithJsonSchema({"type": "string", "pattern": "^/.+"}),
+]
+"""An absolute directory a mount appears at; never `/` itself."""
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"should be text (got {value!r})")
+    return value.strip()
+
 
 _MAC = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}")
 
 
-def _mac(value: str) -> str:
-    upper = value.upper()
+def _mac(value: object) -> str:
+    upper = _text(value).upper()
     if not _MAC.fullmatch(upper):
         raise ValueError(f"{value!r} is not a MAC address like BC:24:11:00:00:01")
     if int(upper[:2], 16) & 1:
@@ -104,25 +291,41 @@ def _mac(value: str) -> str:
     return upper
 
 
-MacAddress = Annotated[str, AfterValidator(_mac)]
+MacAddress = Annotated[
+    str,
+    PlainValidator(_mac),
+    WithJsonSchema({"type": "string", "pattern": "^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"}),
+]
 
 _SSH_KEY = re.compile(r"(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+( .*)?")
 
 
-def _ssh_public_key(value: str) -> str:
-    if "PRIVATE KEY" in value:
+def _ssh_public_key(value: object) -> str:
+    text = _text(value)
+    if "PRIVATE KEY" in text:
         raise ValueError("this is a private key; list public keys only (the .pub file)")
-    if not _SSH_KEY.fullmatch(value):
-        raise ValueError("not an OpenSSH public key (expected 'ssh-ed25519 AAAA... comment')")
-    return value
+    if not _SSH_KEY.fullmatch(text):
+        raise ValueError(
+            f"{_shorten(text)!r} is not an OpenSSH public key (expected 'ssh-ed25519 AAAA... "
+            "comment')"
+        )
+    return text
 
 
-SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+SshPublicKey = Annotated[
+    str,
+    PlainValidator(_ssh_public_key),
+    WithJsonSchema({"type": "string", "pattern": "^(ssh-|ecdsa-|sk-)"}),
+]
 
 
 def _guest_ip(value: object) -> IPv4Interface | Literal["dhcp"]:
     if isinstance(value, IPv4Interface) or value == "dhcp":
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, str) and "/" in value:
         try:
             return IPv4Interface(value)
@@ -138,6 +341,70 @@ GuestIp = Annotated[
     PlainValidator(_guest_ip),
     PlainSerializer(str),
     WithJsonSchema({"type": "string", "pattern": r"^(dhcp|(\d{1,3}\.){3}\d{1,3}/\d{1,2})$"}),
+]
+
+_PORT_ITEM = re.compile(r"(\d{1,5})(?::(\d{1,5}))?")
+
+
+def _port_list(value: object) -> str:
+    """Proxmox firewall port syntax: `6333`, `8000:8100`, `80,443`, each port 1..65535."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
+    problem = f"{text!r} is not a port list like 6333, 8000:8100 or 80,443 (ports 1-65535)"
+    for item in text.split(","):
+        match = _PORT_ITEM.fullmatch(item.strip())
+        if match is None:
+            raise ValueError(problem)
+        low = int(match.group(1))
+        high = int(match.group(2) or low)
+        if not (1 <= low <= high <= 65535):
+            raise ValueError(problem)
+    return text.replace(" ", "")
+
+
+PortList = Annotated[
+    str,
+    PlainValidator(_port_list),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "pattern": r"^\d+(:\d+)?(,\d+(:\d+)?)*$"},
+            ]
+        }
+    ),
+]
+"""Firewall ports; a bare number is accepted and kept as text."""
+
+_ALIAS = re.compile(r"((dc|guest)/)?[A-Za-z][A-Za-z0-9_-]*")
+_IPSET = re.compile(r"\+((dc|guest)/)?[A-Za-z][A-Za-z0-9_-]*")
+
+
+def _firewall_address(value: object) -> str:
+    """Proxmox firewall source/dest: addresses, CIDRs, ranges, aliases or `+ipset`, comma
+    separated."""
+    text = _text(value)
+    for item in text.split(","):
+        item = item.strip()
+        if _IPSET.fullmatch(item) or _ALIAS.fullmatch(item):
+            continue
+        try:
+            if "-" in item:
+                first, last = (IPv4Address(part) for part in item.split("-", 1))
+                if first > last:
+                    raise ValueError(item)
+            else:
+                IPv4Network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IPv4 address, CIDR, range (a-b), alias or +ipset"
+            ) from None
+    return text
+
+
+FirewallAddress = Annotated[
+    str,
+    PlainValidator(_firewall_address),
+    WithJsonSchema({"type": "string", "minLength": 1}),
 ]
 
 
@@ -162,22 +429,36 @@ class ForwardPolicy(str, Enum):
 
 
 __all__ = [
+    "VMID_MAX",
+    "VMID_MIN",
     "AbsolutePath",
     "BridgeName",
     "DatastoreId",
+    "DnsDomain",
     "EnvName",
     "FirewallAction",
+    "FirewallAddress",
     "ForwardPolicy",
     "GuestIp",
     "GuestName",
+    "HostName",
     "LinuxUser",
     "MacAddress",
+    "Matches",
+    "MountPath",
+    "NetworkName",
     "NodeName",
+    "NumberAsText",
     "Port",
+    "PortList",
     "SshPublicKey",
+    "StackName",
     "Tag",
+    "Unique",
+    "UniqueEnums",
     "Version",
     "VlanId",
     "VmId",
+    "VmIdKey",
     "normalize_stack_name",
 ]

@@ -1,0 +1,135 @@
+"""JSON Schema of each config file, generated from the models, for editors.
+
+    python -m fleet schema            # (re)write schema/<file>.schema.json
+    python -m fleet schema --check    # exit 1 when a committed schema is stale
+
+The schema helps while typing (completion, hover docs, unknown keys); `python -m fleet validate`
+remains the authority, since fleet-wide rules (references, addresses, roles) are beyond a schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+from .loader import SCHEMA_KEY
+from .sections import SECTIONS, Section
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class _EditorSchema(GenerateJsonSchema):
+    """Pydantic's schema, made as strict as the loader where it is looser by default."""
+
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        json_schema = super().dict_schema(schema)
+        # Keys with a pattern (VMIDs, node names) become patternProperties; anything else is
+        # a mistake, as the loader says.
+        if "patternProperties" in json_schema:
+            json_schema["additionalProperties"] = False
+        return json_schema
+
+
+def file_name(section: Section) -> str:
+    """`guests.schema.json` for `guests`."""
+    return f"{section.name}.schema.json"
+
+
+def section_schema(section: Section) -> dict[str, Any]:
+    """The JSON Schema of one config file."""
+    schema = section.model.model_json_schema(schema_generator=_EditorSchema, mode="validation")
+    _drop_property_titles(schema)
+    schema["$schema"] = DRAFT
+    schema["title"] = f"Phoenix {section.name} config ({section.name}.yaml or {section.name}.json)"
+    schema["properties"][SCHEMA_KEY] = {
+        "type": "string",
+        "description": "Where editors find this schema (JSON files); Phoenix ignores it.",
+    }
+    return schema
+
+
+def render(section: Section) -> str:
+    """The schema file's exact text: sorted keys, two-space indent, final newline."""
+    return json.dumps(section_schema(section), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def stale_files(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Schema files in `directory` that differ from what the models generate (or are missing)."""
+    stale = []
+    for section in SECTIONS:
+        path = directory / file_name(section)
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current != render(section):
+            stale.append(path)
+    return stale
+
+
+def write_all(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Write every schema file; return the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for section in SECTIONS:
+        path = directory / file_name(section)
+        path.write_text(render(section), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _drop_property_titles(node: Any) -> None:
+    """Pydantic titles every property from its name ("Memory Mib"); descriptions say more."""
+    if isinstance(node, dict):
+        for value in (node.get("properties") or {}).values():
+            if isinstance(value, dict):
+                value.pop("title", None)
+        for value in node.values():
+            _drop_property_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_property_titles(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the `schema` command."""
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when a schema file is missing or stale",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=SCHEMA_DIR,
+        help="directory of the schema files (default: schema/ of the project)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write or check the schema files."""
+    directory: Path = args.output
+    if args.check:
+        stale = stale_files(directory)
+        for path in stale:
+            print(f"{path}: stale; run `python -m fleet schema`", file=sys.stderr)
+        return 1 if stale else 0
+    for path in write_all(directory):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fleet.schema`: the same as `python -m fleet schema`."""
+    parser = argparse.ArgumentParser(prog="python -m fleet.schema", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
