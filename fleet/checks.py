@@ -353,42 +353,49 @@ def vm_roles(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
             )
 
 
+def _server_guest(fleet: Fleet, ctx: CheckContext, wanted: str) -> Iterator[ConfigProblem]:
+    """The named server is a VM with the portainer_server feature, and the only one."""
+    servers = fleet.vms_with(VmFeature.PORTAINER_SERVER)
+    server = fleet.guest_named(wanted)
+    if server is None:
+        if not ctx.invalid.guest_may_be(wanted):
+            names = [vm.name for _, vm in servers] or [vm.name for vm in fleet.guests.vms.values()]
+            yield ConfigProblem(
+                ctx.files.portainer,
+                "server",
+                f"no VM named {wanted!r} in {ctx.files.guests}{did_you_mean(wanted, names)}",
+            )
+    elif not isinstance(server.config, Vm):
+        yield ConfigProblem(
+            ctx.files.portainer,
+            "server",
+            f"{wanted!r} is {_location(server)}; the Portainer server runs on a VM",
+        )
+    elif VmFeature.PORTAINER_SERVER not in server.config.features:
+        others = listing(f"{vm.name!r} (vms.{vmid})" for vmid, vm in servers)
+        has_it = f"; {others} has it" if servers else ""
+        yield ConfigProblem(
+            ctx.files.portainer,
+            "server",
+            f"VM {wanted!r} ({_location(server)}) lacks the portainer_server feature{has_it}",
+        )
+    else:
+        for vmid, vm in servers:
+            if vm.name != wanted:
+                yield ConfigProblem(
+                    ctx.files.guests,
+                    f"vms.{vmid}.features",
+                    f"a fleet has one Portainer server, and {ctx.files.portainer} names {wanted!r}",
+                )
+
+
 def portainer_server(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
     """`portainer.yaml` names the one VM that runs the server."""
     portainer = fleet.portainer
     if portainer is None:
         return
     if not ctx.invalid.field("portainer", "server"):
-        wanted = portainer.server
-        server = fleet.guest_named(wanted)
-        vm_names = [vm.name for vm in fleet.guests.vms.values()]
-        if server is None:
-            if not ctx.invalid.guest_may_be(wanted):
-                yield ConfigProblem(
-                    ctx.files.portainer,
-                    "server",
-                    f"no VM named {wanted!r} in {ctx.files.guests}{did_you_mean(wanted, vm_names)}",
-                )
-        elif not isinstance(server.config, Vm):
-            yield ConfigProblem(
-                ctx.files.portainer,
-                "server",
-                f"{wanted!r} is {_location(server)}; the Portainer server runs on a VM",
-            )
-        elif VmFeature.PORTAINER_SERVER not in server.config.features:
-            yield ConfigProblem(
-                ctx.files.portainer,
-                "server",
-                f"VM {wanted!r} ({_location(server)}) lacks the portainer_server feature",
-            )
-        for vmid, vm in fleet.vms_with(VmFeature.PORTAINER_SERVER):
-            if vm.name != wanted:
-                yield ConfigProblem(
-                    ctx.files.guests,
-                    f"vms.{vmid}.features",
-                    f"the Portainer server is {wanted!r} ({ctx.files.portainer}); "
-                    "a fleet has one server",
-                )
+        yield from _server_guest(fleet, ctx, portainer.server)
     ports_valid = not (
         ctx.invalid.field("portainer", "https_port") or ctx.invalid.field("portainer", "agent_port")
     )
