@@ -76,7 +76,7 @@ def _server(site: GatewaySite, host: str | None) -> Iterator[str]:
     routes = site.routes_for(host)
     listen = (
         f"{site.listen_address}:{site.listen_port}"
-        if site.listen_address
+        if site.listen_address is not None
         else str(site.listen_port)
     )
     if host is None:
@@ -129,6 +129,8 @@ def _route_locations(route: Route) -> Iterator[str]:
     yield f"location {prefix} {{"
     yield f"{_INDENT}proxy_pass {target};"
     # proxy_set_header is inherited only by locations that set none, so each sets them all.
+    # Host as the client sent it, port included: apps that compare Origin with Host
+    # (Portainer) and apps that build absolute links see the gateway's address.
     yield f"{_INDENT}proxy_set_header Host $http_host;"
     yield f"{_INDENT}proxy_set_header X-Real-IP $remote_addr;"
     yield f"{_INDENT}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"
