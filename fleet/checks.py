@@ -530,11 +530,11 @@ def gateway_routes(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
             yield ConfigProblem(
                 files.gateway, "guest", f"{gateway.guest!r} needs a static address, not dhcp"
             )
-    seen: dict[tuple[str | None, str | None], int] = {}
+    seen: dict[tuple[str | None, str], int] = {}
     guests = [guest.name for guest in fleet.all_guests() if guest.kind is not GuestKind.TEMPLATE]
     for index, route in enumerate(gateway.routes):
         location = f"routes.{ctx.position('gateway', 'routes', index)}"
-        key = (route.host, route.path)
+        key = (route.host, route.path or "/")  # a host route without a path takes all of it
         if key in seen:
             yield ConfigProblem(
                 files.gateway, location, f"same host and path as routes.{seen[key]}"

@@ -12,9 +12,10 @@ from .types import GuestName, Matches, Port
 RoutePath = Annotated[
     str,
     Matches(
-        r"/([A-Za-z0-9._~-]+/)*",
+        # Nginx drops '.' and '..' segments before matching: such a route could never match.
+        r"/((?!\.\.?/)[A-Za-z0-9._~-]+/)*",
         "route path",
-        "a URL prefix that starts and ends with '/', like /qdrant/",
+        "a URL prefix that starts and ends with '/', like /qdrant/, without '.' or '..' parts",
     ),
 ]
 

@@ -558,10 +558,29 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ),
         [
             f"{GW}: routes.0.path: 'qdrant' is not a valid route path: a URL prefix that starts "
-            "and ends with '/', like /qdrant/",
+            "and ends with '/', like /qdrant/, without '.' or '..' parts",
             f"{GW}: routes.2.to.port: portainer does not declare port 9444 (declared: 9443); "
             "publish it in a stack or list it in the guest's ports",
         ],
+    ),
+    (
+        "route_path_with_a_dot_segment",
+        edit("gateway.yaml", "path: /qdrant/", "path: /qdrant/../"),
+        [
+            f"{GW}: routes.0.path: '/qdrant/../' is not a valid route path: a URL prefix that "
+            "starts and ends with '/', like /qdrant/, without '.' or '..' parts"
+        ],
+    ),
+    (
+        "two_routes_claim_the_same_host_and_path",
+        edit(
+            "gateway.yaml",
+            "  - host: portainer.phoenix.local\n",
+            "  - host: portainer.phoenix.local\n    path: /\n"
+            "    to: {guest: portainer, port: 9443}\n"
+            "  - host: portainer.phoenix.local\n",
+        ),
+        [f"{GW}: routes.2: same host and path as routes.1"],
     ),
     # --- documents and keys -----------------------------------------------------------------
     (
