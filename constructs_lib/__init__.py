@@ -19,6 +19,7 @@ from .firewall import (
     GuestFirewallProps,
 )
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
+from .remote_file import RemoteConfigFile, RemoteConfigFileProps
 from .template import CloudImageProps, PhoenixVmTemplate, PhoenixVmTemplateProps
 from .validation import PropsError
 from .vm import BootstrapChange, PhoenixVm, PhoenixVmProps
@@ -46,5 +47,7 @@ __all__ = [
     "PhoenixVmTemplate",
     "PhoenixVmTemplateProps",
     "PropsError",
+    "RemoteConfigFile",
+    "RemoteConfigFileProps",
     "StartupProps",
 ]

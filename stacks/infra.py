@@ -37,6 +37,8 @@ from constructs_lib import (
     PhoenixVmProps,
     PhoenixVmTemplate,
     PhoenixVmTemplateProps,
+    RemoteConfigFile,
+    RemoteConfigFileProps,
     StartupProps,
 )
 from constructs_lib.bootstrap import (
@@ -48,6 +50,15 @@ from constructs_lib.bootstrap import (
 )
 from constructs_lib.terraform_text import literal, literal_deep
 from fleet import Fleet
+from gateway import (
+    STAGED_PATH,
+    GatewaySite,
+    Route,
+    Upstream,
+    install_commands,
+    render_site,
+    site_sha256,
+)
 from fleet.guests import (
     Container,
     GuestBase,
@@ -166,6 +177,7 @@ class InfraStack(TerraformStack):
         self.containers: dict[int, PhoenixContainer] = {
             ctid: self._container(ctid, ct) for ctid, ct in sorted(fleet.guests.containers.items())
         }
+        self._gateway()
         for vmid, vm in sorted(fleet.guests.vms.items()):
             self._firewall(vmid, vm.firewall, self.vms[vmid])
         for ctid, ct in sorted(fleet.guests.containers.items()):
@@ -276,6 +288,40 @@ class InfraStack(TerraformStack):
             )
             if portainer is not None and VmFeature.PORTAINER_AGENT in vm.features
             else None,
+        )
+
+    def _gateway(self) -> None:
+        """The Nginx site generated from gateway.yaml, delivered to its container over SSH."""
+        gateway = self.fleet.gateway
+        if gateway is None:
+            return
+        routes = []
+        for route in gateway.routes:
+            target = self.fleet.guest_named(route.to.guest)
+            assert target is not None and target.address is not None  # fleet checks
+            routes.append(
+                Route(
+                    path=route.path,
+                    host=route.host,
+                    upstream=Upstream(
+                        address=str(target.address), port=route.to.port, scheme=route.to.scheme
+                    ),
+                    name=f"{route.to.guest}:{route.to.port}",
+                )
+            )
+        site = render_site(GatewaySite(routes=routes, listen_port=gateway.listen_port))
+        host = self.fleet.guest_named(gateway.guest)
+        assert host is not None and host.address is not None  # fleet checks
+        RemoteConfigFile(
+            self,
+            "gateway_site",
+            RemoteConfigFileProps(
+                guest=self.containers[host.vmid],
+                host=str(host.address),
+                content=site,
+                staged_path=STAGED_PATH,
+                commands=install_commands(sha256=site_sha256(site)),
+            ),
         )
 
     def _firewall(

@@ -137,3 +137,43 @@ def test_startup_order_and_on_boot(fleet: Fleet, tmp_path: Path) -> None:
     assert resource(plan, VM, "vm_1001")["startup"] == {"order": 2, "up_delay": 30}
     assert resource(plan, VM, "vm_1002")["startup"] == {"order": 3, "up_delay": 30}
     assert resource(plan, VM, "vm_1002")["on_boot"] is True
+
+
+def test_gateway_site_is_delivered_to_the_container_over_ssh(fleet: Fleet, tmp_path: Path) -> None:
+    from gateway import GatewaySite, Route, Upstream, install_commands, render_site, site_sha256
+
+    plan = infra(fleet, tmp_path)
+    delivery = resource(plan, "terraform_data", "gateway_site")
+    expected = render_site(
+        GatewaySite(
+            routes=[
+                Route(
+                    path="/qdrant/", upstream=Upstream("10.0.0.102", 6333), name="drphoenix:6333"
+                ),
+                Route(
+                    host="portainer.phoenix.local",
+                    upstream=Upstream("10.0.0.101", 9443, "https"),
+                    name="portainer:9443",
+                ),
+            ],
+            listen_port=80,
+        )
+    )
+    # SSH to the gateway's static address with the deployer's ssh-agent; no key in the plan
+    assert delivery["connection"] == {
+        "type": "ssh",
+        "host": "10.0.0.153",
+        "user": "root",
+        "agent": "true",
+        "timeout": "5m",
+    }
+    upload, install = delivery["provisioner"]
+    assert upload["file"]["destination"] == "/tmp/phoenix-gateway.conf.new"
+    # Terraform turns $${ back into ${: the container receives exactly the rendered site
+    assert upload["file"]["content"].replace("$${", "${").replace("%%{", "%{") == expected
+    assert install["remote-exec"]["inline"] == install_commands(sha256=site_sha256(expected))
+    # a new site or a new container runs the delivery again
+    assert delivery["triggers_replace"] == {
+        "content_sha256": site_sha256(expected),
+        "guest": "${proxmox_virtual_environment_container.ct_101.id}",
+    }
