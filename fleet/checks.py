@@ -19,6 +19,7 @@ from .fleet import Fleet, Guest, GuestKind
 from .guests import Container, GuestNetwork, Vm, VmFeature
 from .hints import did_you_mean, listing
 from .invalid import InvalidParts
+from .messages import looks_secret
 from .types import normalize_stack_name
 
 
@@ -432,10 +433,6 @@ def stack_names(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
 _SECRET_NAME = re.compile(
     r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)"
 )
-_SECRET_VALUE = re.compile(
-    r"(^ptr_[A-Za-z0-9+/=]{16,}|PVEAPIToken=|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
-    r"^(ghp|gho|github_pat|glpat|xox[bp])[-_][A-Za-z0-9_-]{16,})"
-)
 # `${OTHER}` passes a reference through; `*_FILE` names a file holding the secret.
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
@@ -450,7 +447,7 @@ def no_inline_secrets(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem
             secret_name = _SECRET_NAME.search(variable.upper()) and not variable.upper().endswith(
                 "_FILE"
             )
-            if secret_name or _SECRET_VALUE.search(text):
+            if secret_name or looks_secret(text):
                 yield ConfigProblem(
                     ctx.files.stacks,
                     f"stacks.{name}.env.{variable}",

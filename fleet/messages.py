@@ -24,6 +24,12 @@ SECRET_KEY = re.compile(
     r"(password|passwd|secret|token|api_?key|private_?key|credential)", re.IGNORECASE
 )
 
+# Values that are secrets whatever key holds them.
+SECRET_VALUE = re.compile(
+    r"(-----BEGIN [A-Z ]*PRIVATE KEY-----|PVEAPIToken=|^ptr_[A-Za-z0-9+/=]{16,}|"
+    r"^(ghp|gho|github_pat|glpat|xox[bp])[-_][A-Za-z0-9_-]{16,})"
+)
+
 # Built-in pydantic errors already worded well enough, keyed by type, as templates.
 _WORDING: dict[str, str] = {
     "missing": "required",
@@ -56,6 +62,8 @@ def describe(
     value = detail.get("input")
     if kind == "extra_forbidden":
         return location, _unknown_key(str(location[-1]), location[:-1], model, secrets_hint)
+    if kind == "invalid_key":  # a number where a field name belongs
+        return location, _unknown_key(str(value), location[:-1], model, secrets_hint)
     if kind == "missing":
         return location, "required"
     if kind in ("literal_error", "enum"):
@@ -66,15 +74,17 @@ def describe(
         message = f"is longer than {detail.get('ctx', {}).get('max_length')} characters"
     elif kind.startswith("url_"):
         reason = detail["msg"].split(", ", 1)[-1]
-        message = f"is not a URL like https://host/path ({reason})"
+        message = f"should be a URL like https://host/path: {reason}"
     elif kind in ("value_error", "assertion_error"):
         message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if _mentions(message, value):
             return location, message
     else:
         message = _WORDING.get(kind, detail["msg"])
-    if isinstance(value, (dict, list)):
+    if isinstance(value, (dict, list)) or value is None:
         return location, f"{message} (got {kind_of(value)})"
+    if looks_secret(value):
+        return location, message  # never echo a secret into a terminal or a CI log
     return location, f"{message} (got {shown(value)})"
 
 
@@ -175,6 +185,11 @@ def _too_short(kind: str, ctx: dict[str, Any]) -> str:
     if kind == "string_too_short":
         return "must not be empty" if minimum == 1 else f"needs at least {minimum} characters"
     return "must not be empty" if minimum == 1 else f"needs at least {minimum} entries"
+
+
+def looks_secret(value: object) -> bool:
+    """True for values that must not be printed: private keys and API tokens."""
+    return isinstance(value, str) and bool(SECRET_VALUE.search(value))
 
 
 def _mentions(message: str, value: Any) -> bool:

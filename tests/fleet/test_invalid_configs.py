@@ -605,6 +605,30 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ],
     ),
     (
+        "private_key_instead_of_a_public_key_is_not_echoed",
+        edit(
+            "guests.yaml",
+            "    user:\n      name: phoenix\n    features: [docker, portainer_server]",
+            "    user:\n      name: phoenix\n"
+            "      ssh_keys: ['-----BEGIN OPENSSH PRIVATE KEY----- b3Bl']\n"
+            "    features: [docker, portainer_server]",
+        ),
+        [
+            f"{G}: vms.1001.user.ssh_keys.0: this is a private key; list public keys only "
+            "(the .pub file)"
+        ],
+    ),
+    (
+        "entry_left_empty",
+        edit("stacks.yaml", "stacks:\n", "stacks:\n  redis:\n"),
+        [f"{S}: stacks.redis: should be a mapping of keys to values (got nothing)"],
+    ),
+    (
+        "vmid_at_the_top_level",
+        edit("guests.yaml", "vms:\n", "1003: {}\nvms:\n"),
+        [f"{G}: 1003: unknown key '1003' (allowed: containers, templates, vms)"],
+    ),
+    (
         "yaml_1_1_boolean",
         edit("guests.yaml", "    unprivileged: true\n", "    unprivileged: yes\n"),
         [f"{G}: containers.101.unprivileged: should be true or false (got 'yes')"],
