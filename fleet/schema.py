@@ -23,7 +23,8 @@ from .loader import SCHEMA_KEY
 from .sections import SECTIONS, Section
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
-DRAFT = "https://json-schema.org/draft/2020-12/schema"
+# Draft-07: the newest draft yaml-language-server (VS Code's YAML extension) validates with.
+DRAFT = "http://json-schema.org/draft-07/schema#"
 
 
 class _EditorSchema(GenerateJsonSchema):
@@ -45,8 +46,14 @@ def file_name(section: Section) -> str:
 
 def section_schema(section: Section) -> dict[str, Any]:
     """The JSON Schema of one config file."""
-    schema = section.model.model_json_schema(schema_generator=_EditorSchema, mode="validation")
+    schema = section.model.model_json_schema(
+        schema_generator=_EditorSchema, mode="validation", ref_template="#/definitions/{model}"
+    )
+    definitions = schema.pop("$defs", None)
+    if definitions is not None:
+        schema["definitions"] = definitions
     _drop_property_titles(schema)
+    _draft7_refs(schema)
     schema["$schema"] = DRAFT
     schema["title"] = f"Phoenix {section.name} config ({section.name}.yaml or {section.name}.json)"
     schema["properties"][SCHEMA_KEY] = {
@@ -94,6 +101,19 @@ def _drop_property_titles(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _drop_property_titles(value)
+
+
+def _draft7_refs(node: Any) -> None:
+    """Draft-07 ignores keywords beside `$ref`; wrap the reference so descriptions and
+    defaults next to it still count."""
+    if isinstance(node, dict):
+        if "$ref" in node and len(node) > 1:
+            node["allOf"] = [{"$ref": node.pop("$ref")}]
+        for value in node.values():
+            _draft7_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _draft7_refs(value)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -37,6 +37,15 @@ def test_fails_when_a_schema_file_is_stale_or_missing(tmp_path: Path) -> None:
     assert stale_files(tmp_path) == [edited, tmp_path / "gateway.schema.json"]
 
 
+def test_schema_is_draft_07_for_yaml_language_server() -> None:
+    for section in SECTIONS:
+        text = render(section)
+        assert json.loads(text)["$schema"] == "http://json-schema.org/draft-07/schema#"
+        assert "$defs" not in text
+        for match in re.finditer(r'\{"\$ref": "[^"]*"(, )?', json.dumps(json.loads(text))):
+            assert match.group(1) is None, "a $ref with siblings is ignored by draft-07"
+
+
 def test_rendering_is_deterministic() -> None:
     for section in SECTIONS:
         text = render(section)
@@ -94,9 +103,14 @@ class _SchemaWalker:
         self.root = schema
 
     def problems(self, value: Any, schema: dict[str, Any], where: str = "") -> list[str]:
+        """What is wrong with `value` under `schema`, as `path: reason` lines."""
         if "$ref" in schema:
-            name = schema["$ref"].removeprefix("#/$defs/")
-            return self.problems(value, self.root["$defs"][name], where)
+            name = schema["$ref"].removeprefix("#/definitions/")
+            return self.problems(value, self.root["definitions"][name], where)
+        if "allOf" in schema:
+            rest = {key: item for key, item in schema.items() if key != "allOf"}
+            parts = [*schema["allOf"], rest]
+            return [problem for part in parts for problem in self.problems(value, part, where)]
         if "anyOf" in schema:
             tries = [self.problems(value, option, where) for option in schema["anyOf"]]
             return [] if any(not found for found in tries) else min(tries, key=len)
