@@ -4,6 +4,8 @@
     fleet = load_fleet(config_dir_from_env())
 
 Nothing here knows about cdktf or Portainer's API; stacks read a `Fleet`, never files.
+`python -m fleet validate [DIR]` checks a config directory alone; `python -m fleet schema`
+regenerates the editors' JSON Schema in `schema/`.
 """
 
 from .errors import ConfigProblem, FleetConfigError

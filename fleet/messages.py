@@ -69,8 +69,8 @@ def describe(
     if kind in ("literal_error", "enum"):
         return location, _not_a_choice(value, str(detail.get("ctx", {}).get("expected", "")))
     if kind in ("too_short", "string_too_short"):
-        message = _too_short(kind, detail.get("ctx", {}))
-    elif kind == "string_too_long":
+        return location, _too_short(kind, detail.get("ctx", {}))  # the value is the empty one
+    if kind == "string_too_long":
         message = f"is longer than {detail.get('ctx', {}).get('max_length')} characters"
     elif kind.startswith("url_"):
         reason = detail["msg"].split(", ", 1)[-1]

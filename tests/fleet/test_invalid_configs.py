@@ -201,6 +201,17 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ],
     ),
     (
+        "no_node_declared",
+        write(
+            "proxmox.yaml",
+            "api: {endpoint: 'https://10.0.0.13:8006/'}\n"
+            "nodes: {}\n"
+            "networks: {lan: {cidr: 10.0.0.0/24, gateway: 10.0.0.1}}\n"
+            "nfs: {address: 10.0.0.13}\n",
+        ),
+        [f"{P}: nodes: must not be empty"],
+    ),
+    (
         "nfs_volumes_without_an_nfs_server",
         edit("proxmox.yaml", "nfs:\n  address: 10.0.0.13\n", ""),
         [
