@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 
 from .gateway import GatewayConfig
 from .guests import GuestsConfig
+from .hints import shown
 from .messages import Location, clean_location, describe
 from .portainer import PortainerConfig
 from .proxmox import ProxmoxConfig
@@ -192,7 +193,8 @@ def _validate_mapping(
             _entry_problems(section, (name, raw_key), entries.item, raw_value, outcome)
             continue
         if key in first_written:
-            _add(outcome, ((name, raw_key), f"same key as {name}.{first_written[key]}"))
+            first = shown(first_written[key])
+            _add(outcome, ((name, raw_key), f"{shown(raw_key)} is the same key as {first}"))
             outcome.invalid_keys.setdefault(name, {})[raw_key] = raw_value
             continue
         first_written[key] = raw_key

@@ -345,6 +345,11 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     # --- ranges and sizes -------------------------------------------------------------------
     (
+        "same_vmid_written_twice_differently",
+        edit("guests.yaml", "  1002:\n", '  "1001":\n'),
+        [f"{G}: vms.1001: '1001' is the same key as 1001"],
+    ),
+    (
         "vmid_below_100",
         edit("guests.yaml", "  101:\n", "  99:\n"),
         [f"{G}: containers.99: a VMID is a whole number from 100 to 999999999 (got 99)"],
