@@ -527,6 +527,13 @@ def gateway_routes(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
             yield ConfigProblem(
                 files.gateway, "guest", f"{gateway.guest!r} needs a static address, not dhcp"
             )
+        elif isinstance(host.config, Container) and not host.config.ssh_keys:
+            yield ConfigProblem(
+                files.guests,
+                f"{_location(host)}.ssh_keys",
+                f"required: the gateway site ({files.gateway}) is installed over SSH as root; "
+                "list the public keys of whoever deploys",
+            )
     seen: dict[tuple[str | None, str], int] = {}
     guests = [guest.name for guest in fleet.all_guests() if guest.kind is not GuestKind.TEMPLATE]
     for index, route in enumerate(gateway.routes):

@@ -263,6 +263,9 @@ class VmTemplate(ConfigModel):
     """Size of the template's boot disk; clones may only grow it. Default: 8."""
     datastore: DatastoreId | None = None
     """Datastore for the template's disk. Default: the node's disks datastore."""
+    bridge: BridgeName = "vmbr0"
+    """Bridge of the template's NIC; clones replace the NIC with their own network's.
+    Default: `vmbr0`."""
     tags: Tags = []
     """Proxmox tags. Default: no tags."""
     description: Description | None = None

@@ -16,8 +16,9 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _DOTTED_NUMBERS = re.compile(r"[0-9.]+")
 
-MAX_NAME_LENGTH = 64
-"""Longest route name accepted (it appears in comments of the generated file)."""
+MAX_NAME_LENGTH = 80
+"""Longest route name accepted (it appears in comments of the generated file); room for
+`<63-character guest name>:<port>`, the names the infra stack gives routes."""
 
 
 def path_problem(path: str) -> str | None:

@@ -107,7 +107,11 @@ class InfraStack(TerraformStack):
                     username=proxmox.ssh.username,
                     agent=proxmox.ssh.use_agent,
                     node_attribute=[
-                        ProxmoxProviderSshNode(name=name, address=node.address)
+                        ProxmoxProviderSshNode(
+                            name=name,
+                            address=node.address,
+                            port=node.ssh_port if node.ssh_port != 22 else None,
+                        )
                         for name, node in sorted(proxmox.nodes.items())
                     ],
                 )
@@ -165,7 +169,7 @@ class InfraStack(TerraformStack):
                     disk_gib=template.disk_gib,
                     cores=template.cores,
                     memory_mib=template.memory_mib,
-                    bridge=next(iter(proxmox.networks.values())).bridge,
+                    bridge=template.bridge,
                     tags=template.tags,
                     description=template.description,
                 ),

@@ -12,6 +12,9 @@ from syrupy.location import PyTestLocation
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Tests talk to loopback only: no update or telemetry checks from Terraform or the cdktf CLI.
+os.environ["CHECKPOINT_DISABLE"] = "1"
+
 # jsii runs the project's Node.js 22 from node_modules, as `make` does (no end-of-life banner).
 _NODE_BIN = ROOT / "node_modules" / ".bin"
 if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", ""):

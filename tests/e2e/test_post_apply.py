@@ -88,7 +88,13 @@ class Deployment:
         stack = json.loads((self.stack_dir("infra") / "cdk.tf.json").read_text(encoding="utf-8"))
         reduced = {
             "terraform": {"backend": stack["terraform"]["backend"]},
-            "resource": {"terraform_data": stack["resource"]["terraform_data"]},
+            "resource": {
+                "terraform_data": {
+                    "portainer_desired_state": stack["resource"]["terraform_data"][
+                        "portainer_desired_state"
+                    ]
+                }
+            },
             "output": stack["output"],
         }
         # Same depth as a stack dir, so the relative state path lands where infra's would.

@@ -473,6 +473,19 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         [f"{GW}: guest: 'drphoenix' is vms.1002; the gateway runs in a container"],
     ),
     (
+        "gateway_container_without_ssh_keys",
+        edit(
+            "guests.yaml",
+            "    rootfs: {size_gib: 8}\n    ssh_keys:\n      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9k"
+            "FumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA replace-with-your-key@phoenix\n",
+            "    rootfs: {size_gib: 8}\n",
+        ),
+        [
+            f"{G}: containers.101.ssh_keys: required: the gateway site ({GW}) is installed over "
+            "SSH as root; list the public keys of whoever deploys"
+        ],
+    ),
+    (
         "route_without_path_or_host",
         edit("gateway.yaml", "  - path: /qdrant/\n    to:", "  - to:"),
         [f"{GW}: routes.0: a route needs a path, a host, or both"],
@@ -624,8 +637,8 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         "private_key_instead_of_a_public_key_is_not_echoed",
         edit(
             "guests.yaml",
-            "    user:\n      name: phoenix\n    features: [docker, portainer_server]",
-            "    user:\n      name: phoenix\n"
+            "      ssh_keys:\n        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5p"
+            "juJbc43aYDc8vJsze/mSYA replace-with-your-key@phoenix\n    features: [docker, portainer_server]",
             "      ssh_keys: ['-----BEGIN OPENSSH PRIVATE KEY----- b3Bl']\n"
             "    features: [docker, portainer_server]",
         ),
@@ -657,12 +670,12 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     (
         "yaml_syntax_error",
         edit("guests.yaml", "    name: nginx\n", "    name: nginx\n   cores: 1\n"),
-        [f"{G}: line 67, column 4: expected <block end>, but found '<block mapping start>'"],
+        [f"{G}: line 73, column 4: expected <block end>, but found '<block mapping start>'"],
     ),
     (
         "yaml_duplicate_key",
         edit("guests.yaml", "    name: nginx\n", "    name: nginx\n    name: gateway\n"),
-        [f"{G}: line 67, column 5: key 'name' appears twice (first on line 66)"],
+        [f"{G}: line 73, column 5: key 'name' appears twice (first on line 72)"],
     ),
     (
         "top_level_not_a_mapping",

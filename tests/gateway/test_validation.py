@@ -132,7 +132,7 @@ def test_fails_when_route_has_neither_path_nor_host() -> None:
     assert "a route needs a path, a host, or both" in problem
 
 
-@pytest.mark.parametrize("name", ["", "two\nlines", "x" * 65, "caf\u00e9"])
+@pytest.mark.parametrize("name", ["", "two\nlines", "x" * 81, "caf\u00e9"])
 def test_fails_when_route_name_is_not_one_short_printable_line(name: str) -> None:
     (problem,) = _route_problems(path="/x/", name=name)
     assert "route name" in problem
