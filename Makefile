@@ -17,7 +17,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii's kernel trips Node 22's util.isArray deprecation (DEP0044) on every start: noise only.
 export NODE_OPTIONS := --max-old-space-size=4096 --disable-warning=DEP0044
 
-.PHONY: help setup bindings synth test bench clean
+.PHONY: help setup bindings synth test lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,14 @@ synth: setup ## synthesize the fleet in $$PHOENIX_CONFIG_DIR (default configs/) 
 
 test: setup ## run the whole test suite
 	@$(VENV)/bin/python -m pytest
+
+lint: setup ## ruff (lint and format check) and strict mypy on Phoenix's own code
+	@echo "==> ruff check"
+	@$(VENV)/bin/ruff check --quiet .
+	@echo "==> ruff format --check"
+	@$(VENV)/bin/ruff format --check --quiet .
+	@echo "==> mypy (strict)"
+	@$(VENV)/bin/mypy
 
 bench: setup ## measure synth and reconcile cost (minutes; writes bench/RESULTS.md)
 	@$(VENV)/bin/python -m bench

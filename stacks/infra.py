@@ -50,15 +50,6 @@ from constructs_lib.bootstrap import (
 )
 from constructs_lib.terraform_text import literal, literal_deep
 from fleet import Fleet
-from gateway import (
-    STAGED_PATH,
-    GatewaySite,
-    Route,
-    Upstream,
-    install_commands,
-    render_site,
-    site_sha256,
-)
 from fleet.guests import (
     Container,
     GuestBase,
@@ -70,6 +61,15 @@ from fleet.guests import (
     GuestFirewall as GuestFirewallConfig,
 )
 from fleet.proxmox import Network
+from gateway import (
+    STAGED_PATH,
+    GatewaySite,
+    Route,
+    Upstream,
+    install_commands,
+    render_site,
+    site_sha256,
+)
 from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
 
 from .outputs import inventory, portainer_desired_state
@@ -299,34 +299,39 @@ class InfraStack(TerraformStack):
         gateway = self.fleet.gateway
         if gateway is None:
             return
-        routes = []
-        for route in gateway.routes:
-            target = self.fleet.guest_named(route.to.guest)
-            assert target is not None and target.address is not None  # fleet checks
-            routes.append(
-                Route(
-                    path=route.path,
-                    host=route.host,
-                    upstream=Upstream(
-                        address=str(target.address), port=route.to.port, scheme=route.to.scheme
-                    ),
-                    name=f"{route.to.guest}:{route.to.port}",
-                )
+        routes = [
+            Route(
+                path=route.path,
+                host=route.host,
+                upstream=Upstream(
+                    address=self._static_address(route.to.guest)[1],
+                    port=route.to.port,
+                    scheme=route.to.scheme,
+                ),
+                name=f"{route.to.guest}:{route.to.port}",
             )
+            for route in gateway.routes
+        ]
         site = render_site(GatewaySite(routes=routes, listen_port=gateway.listen_port))
-        host = self.fleet.guest_named(gateway.guest)
-        assert host is not None and host.address is not None  # fleet checks
+        vmid, address = self._static_address(gateway.guest)
         RemoteConfigFile(
             self,
             "gateway_site",
             RemoteConfigFileProps(
-                guest=self.containers[host.vmid],
-                host=str(host.address),
+                guest=self.containers[vmid],
+                host=address,
                 content=site,
                 staged_path=STAGED_PATH,
                 commands=install_commands(sha256=site_sha256(site)),
             ),
         )
+
+    def _static_address(self, name: str) -> tuple[int, str]:
+        """VMID and static address of a guest the fleet checks already required to have one."""
+        guest = self.fleet.guest_named(name)
+        if guest is None or guest.address is None:
+            raise ValueError(f"guest {name!r} has no static address; validate the fleet first")
+        return guest.vmid, str(guest.address)
 
     def _firewall(
         self, vmid: int, config: GuestFirewallConfig | None, guest: PhoenixVm | PhoenixContainer

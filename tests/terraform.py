@@ -11,14 +11,18 @@ from typing import Any
 
 import pytest
 
+REQUIRE_ENV = "PHOENIX_REQUIRE_TERRAFORM"
+"""Set to 1 (CI does) to fail instead of skipping when terraform is missing."""
+
 
 def terraform_binary() -> str:
-    """Path of `terraform`, or skip the test saying why it cannot run."""
+    """Path of `terraform`, or skip the test saying why it cannot run (fail under CI)."""
     found = shutil.which("terraform")
     if found is None:
-        pytest.skip(
-            "terraform is not on PATH: install Terraform >= 1.5 to run this end-to-end test"
-        )
+        reason = "terraform is not on PATH: install Terraform >= 1.5 to run this end-to-end test"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
+        pytest.skip(reason)
     return found
 
 

@@ -23,12 +23,14 @@ def reference_fleet() -> Fleet:
 
 
 @pytest.fixture(scope="module")
-def stacks(reference_fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def stacks(
+    reference_fleet: Fleet, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
     return synth_files(reference_fleet, tmp_path_factory.mktemp("cdktf") / "cdktf.out")
 
 
 @pytest.fixture(scope="module")
-def infra(stacks: dict[str, Any]) -> dict[str, Any]:
+def infra(stacks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return stacks["infra"]
 
 
@@ -36,11 +38,15 @@ def test_reference_fleet_has_infra_then_portainer_stacks(stacks: dict[str, Any])
     assert sorted(stacks) == ["infra", "portainer"]
 
 
-def test_infra_plan_matches_snapshot(infra: dict[str, Any], plan_snapshot: SnapshotAssertion) -> None:
+def test_infra_plan_matches_snapshot(
+    infra: dict[str, Any], plan_snapshot: SnapshotAssertion
+) -> None:
     assert infra == plan_snapshot
 
 
-def test_portainer_plan_matches_snapshot(stacks: dict[str, Any], plan_snapshot: SnapshotAssertion) -> None:
+def test_portainer_plan_matches_snapshot(
+    stacks: dict[str, Any], plan_snapshot: SnapshotAssertion
+) -> None:
     assert stacks["portainer"] == plan_snapshot
 
 
@@ -70,16 +76,28 @@ def test_template_9000_is_built_from_the_cloud_image(infra: dict[str, Any]) -> N
     assert template["template"] is True
     assert template["started"] is False
     assert template["disk"][0]["import_from"] == "${proxmox_download_file.template_9000_image.id}"
-    assert resource(infra, "proxmox_download_file", "template_9000_image")["content_type"] == "import"
+    assert (
+        resource(infra, "proxmox_download_file", "template_9000_image")["content_type"] == "import"
+    )
 
 
-@pytest.mark.parametrize(("vmid", "name", "address"), [(1001, "portainer", "10.0.0.101/24"), (1002, "drphoenix", "10.0.0.102/24")])
-def test_vms_are_full_clones_of_template_9000(infra: dict[str, Any], vmid: int, name: str, address: str) -> None:
+@pytest.mark.parametrize(
+    ("vmid", "name", "address"),
+    [(1001, "portainer", "10.0.0.101/24"), (1002, "drphoenix", "10.0.0.102/24")],
+)
+def test_vms_are_full_clones_of_template_9000(
+    infra: dict[str, Any], vmid: int, name: str, address: str
+) -> None:
     vm = resource(infra, VM, f"vm_{vmid}")
     assert vm["vm_id"] == vmid
     assert vm["name"] == name
-    assert vm["clone"] == {"vm_id": "${proxmox_virtual_environment_vm.template_9000.vm_id}", "full": True}
-    assert vm["initialization"]["ip_config"] == [{"ipv4": {"address": address, "gateway": "10.0.0.1"}}]
+    assert vm["clone"] == {
+        "vm_id": "${proxmox_virtual_environment_vm.template_9000.vm_id}",
+        "full": True,
+    }
+    assert vm["initialization"]["ip_config"] == [
+        {"ipv4": {"address": address, "gateway": "10.0.0.1"}}
+    ]
     assert vm["agent"]["enabled"] is True
     assert vm["agent"]["timeout"] == "300s"
 
@@ -94,7 +112,14 @@ def test_container_101_is_an_unprivileged_gateway(infra: dict[str, Any]) -> None
 def test_provider_block_carries_no_credentials(infra: dict[str, Any]) -> None:
     (provider,) = infra["provider"]["proxmox"]
     assert provider["endpoint"] == "https://10.0.0.13:8006/"
-    forbidden = {"api_token", "password", "username", "auth_ticket", "csrf_prevention_token", "private_key"}
+    forbidden = {
+        "api_token",
+        "password",
+        "username",
+        "auth_ticket",
+        "csrf_prevention_token",
+        "private_key",
+    }
     assert forbidden.isdisjoint(provider)
     assert {"private_key", "password"}.isdisjoint(provider["ssh"][0])
 
@@ -129,7 +154,9 @@ def test_portainer_desired_state_has_the_qdrant_stack_on_drphoenix(infra: dict[s
     # (tests/test_terraform_outputs.py applies it for real).
     assert stack["compose"] == compose.replace("${", "$${")
     assert stack["compose_sha256"] == hashlib.sha256(compose.encode()).hexdigest()
-    assert stack["secret_env"] == [{"name": "QDRANT__SERVICE__API_KEY", "from_env": "QDRANT_API_KEY"}]
+    assert stack["secret_env"] == [
+        {"name": "QDRANT__SERVICE__API_KEY", "from_env": "QDRANT_API_KEY"}
+    ]
     assert stack["env"] == [{"name": "QDRANT__LOG_LEVEL", "value": "INFO"}]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import yaml
@@ -20,7 +21,7 @@ from constructs_lib.bootstrap import (
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAb operator@laptop"
 
 
-def parse(text: str) -> dict:
+def parse(text: str) -> dict[str, Any]:
     assert text.startswith("#cloud-config\n")
     document = yaml.safe_load(text)
     assert isinstance(document, dict)

@@ -33,6 +33,10 @@ AGENT_1002 = "features: [docker, portainer_agent]"
 MAC_1001 = "ip: 10.0.0.101/24\n      mac: BC:24:11:00:00:01"
 MAC_1002 = "ip: 10.0.0.102/24\n      mac: bc:24:11:00:00:01"
 QDRANT_COMPOSE = "stacks/qdrant/compose.yaml"
+EXAMPLE_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA "
+    "replace-with-your-key@phoenix"
+)
 
 CASES: list[tuple[str, Mutation, list[str]]] = [
     # --- addresses and networks -------------------------------------------------------------
@@ -476,8 +480,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         "gateway_container_without_ssh_keys",
         edit(
             "guests.yaml",
-            "    rootfs: {size_gib: 8}\n    ssh_keys:\n      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9k"
-            "FumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA replace-with-your-key@phoenix\n",
+            f"    rootfs: {{size_gib: 8}}\n    ssh_keys:\n      - {EXAMPLE_KEY}\n",
             "    rootfs: {size_gib: 8}\n",
         ),
         [
@@ -637,8 +640,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         "private_key_instead_of_a_public_key_is_not_echoed",
         edit(
             "guests.yaml",
-            "      ssh_keys:\n        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5p"
-            "juJbc43aYDc8vJsze/mSYA replace-with-your-key@phoenix\n    features: [docker, portainer_server]",
+            f"      ssh_keys:\n        - {EXAMPLE_KEY}\n    features: [docker, portainer_server]",
             "      ssh_keys: ['-----BEGIN OPENSSH PRIVATE KEY----- b3Bl']\n"
             "    features: [docker, portainer_server]",
         ),
