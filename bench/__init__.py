@@ -1,0 +1,5 @@
+"""Phoenix benchmarks: synth and reconcile cost as the fleet grows (`make bench`).
+
+Run `python -m bench --help`. The results land in `bench/RESULTS.md`. Nothing here is part of
+the app: it only drives `main.py`, the `portainer` client and the test fakes from outside.
+"""

@@ -1,0 +1,370 @@
+"""Render the benchmark results as Markdown (bench/RESULTS.md).
+
+The before/after history of optimisations and the explanations of limits are data kept in
+`bench/optimisations.json` (measured by earlier runs, one entry per commit); everything else
+comes from the current run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.machine import Machine
+from bench.reconcile import ClientRun, ReconcileResults
+from bench.synth import SynthResults
+
+HISTORY = Path(__file__).with_name("optimisations.json")
+
+REFERENCE_RATIO_MAX = 1.3
+MARGINAL_MS_MAX = 10.0
+LINEAR_R2_MIN = 0.99
+RERUN_S_MAX = 1.0
+BENCH_S_MAX = 600.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of the targets table."""
+
+    key: str
+    text: str
+    measured: str
+    met: bool | None  # None: not measured in this run
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+
+
+def synth_targets(synth: SynthResults | None) -> list[Target]:
+    """Reference ratio and marginal cost per guest."""
+    if synth is None:
+        return [
+            Target(
+                "reference_ratio", "Reference fleet cold synth ≤ 1.3x bare cdktf", "not run", None
+            ),
+            Target("marginal", "Marginal synth cost ≤ 10 ms per guest, linear", "not run", None),
+        ]
+    targets = []
+    ref = synth.reference
+    if ref is not None:
+        targets.append(
+            Target(
+                "reference_ratio",
+                f"Reference fleet ({ref.guests} guests) cold synth "
+                f"≤ {REFERENCE_RATIO_MAX}x bare cdktf",
+                f"{ref.ratio:.2f}x ({_s(ref.phoenix_s())} vs {_s(ref.bare_s())})",
+                ref.ratio <= REFERENCE_RATIO_MAX,
+            )
+        )
+    fit = synth.fit("phoenix")
+    largest = max((case.guests for case in synth.sized), default=0)
+    if fit is not None:
+        per_guest_ms = fit.slope * 1000
+        targets.append(
+            Target(
+                "marginal",
+                f"Marginal synth cost ≤ {MARGINAL_MS_MAX:g} ms per guest up to 1,000 guests, "
+                f"linear (R² ≥ {LINEAR_R2_MIN})",
+                f"{per_guest_ms:.1f} ms/guest up to {largest:,} guests, R² {fit.r_squared:.4f}",
+                per_guest_ms <= MARGINAL_MS_MAX
+                and fit.r_squared >= LINEAR_R2_MIN
+                and largest >= 1000,
+            )
+        )
+    return targets
+
+
+def reconcile_targets(rec: ReconcileResults | None) -> list[Target]:
+    """Zero writes and ≤ 1 s for a converged re-run."""
+    if rec is None:
+        return [Target("rerun", "Converged re-run: zero writes, ≤ 1 s", "not run", None)]
+    reruns = rec.find("phoenix", "re-run")
+    if not reruns:
+        return [Target("rerun", "Converged re-run: zero writes, ≤ 1 s", "no re-run", None)]
+    walls = sorted(run.wall_s for run in reruns)
+    middle = walls[len(walls) // 2]
+    writes = sum(run.writes for run in reruns)
+    scale = (
+        f"{rec.agents} agents x {rec.stacks_per_agent} stacks, "
+        f"{rec.latency_s * 1000:.0f} ms latency"
+    )
+    return [
+        Target(
+            "rerun_writes",
+            f"Converged re-run ({scale}) makes zero writes",
+            f"{writes} writes in {len(reruns)} re-runs",
+            writes == 0 and all(run.ok for run in reruns),
+        ),
+        Target(
+            "rerun_time",
+            f"Converged re-run finishes within {RERUN_S_MAX:g} s (cold process, median)",
+            f"median {_s(middle)} (min {_s(walls[0])}, max {_s(walls[-1])}), "
+            f"{reruns[0].requests} requests",
+            middle <= RERUN_S_MAX,
+        ),
+    ]
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    # A cell must stay on one line and must not end the cell early.
+    lines += [
+        "| " + " | ".join(cell.replace("\n", " ").replace("|", "\\|") for cell in row) + " |"
+        for row in rows
+    ]
+    return lines
+
+
+def _history() -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(HISTORY.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"optimisations": [], "limits": {}}
+    return data
+
+
+def _synth_section(synth: SynthResults) -> list[str]:
+    lines = [
+        "## Synth",
+        "",
+        "Each figure is the median of "
+        f"{synth.repeats} cold processes (a new `python main.py`, like `cdktf synth` starts; "
+        "OS file cache and jsii package cache warm after one discarded run). Phoenix synthesizes "
+        "the fleet from its config directory; the **bare-cdktf baseline** "
+        "(`python -m bench.bare_synth`) synthesizes the same number of raw resources of each "
+        "Terraform type in one stack, built directly from the generated bindings in `imports/` "
+        "with the attributes Phoenix sets (see the attribute table below), with no Phoenix code: "
+        "no config loading or validation, construct wrappers, cloud-init rendering or outputs. "
+        "Both runs of a case follow each other, so they share the machine's load.",
+        "",
+        "Peak memory: *tree* is the sampled peak of the summed RSS of Python and the jsii Node.js "
+        "kernel; *largest* is the kernel's peak RSS of the largest single process (`wait4`).",
+        "",
+    ]
+    rows = []
+    for case in synth.cases:
+        ph_tree = max(run.tree_peak_kib for run in case.phoenix)
+        ph_big = max(run.max_rss_kib for run in case.phoenix)
+        bare_tree = max(run.tree_peak_kib for run in case.bare)
+        bare_big = max(run.max_rss_kib for run in case.bare)
+        rows.append(
+            [
+                "`configs/`" if case.name == "reference" else case.name,
+                f"{case.guests:,}",
+                f"{case.resource_total:,}",
+                _s(case.phoenix_s()),
+                f"{_mib(ph_tree)} / {_mib(ph_big)}",
+                _s(case.bare_s()),
+                f"{_mib(bare_tree)} / {_mib(bare_big)}",
+                f"{case.ratio:.2f}x",
+            ]
+        )
+    lines += _table(
+        [
+            "Fleet",
+            "Guests",
+            "Resources",
+            "Phoenix cold",
+            "Phoenix peak (tree / largest)",
+            "Bare cold",
+            "Bare peak (tree / largest)",
+            "Phoenix / bare",
+        ],
+        rows,
+    )
+    fit, bare_fit = synth.fit("phoenix"), synth.fit("bare")
+    sized = synth.sized
+    if fit is not None and bare_fit is not None:
+        lines += [
+            "",
+            "**Marginal cost per guest** (least-squares slope of cold wall time over the "
+            f"generated fleets of {', '.join(f'{c.guests:,}' for c in sized)} guests):",
+            "",
+        ]
+        rows = []
+        for label, line in (("Phoenix", fit), ("Bare cdktf", bare_fit)):
+            rows.append(
+                [
+                    label,
+                    f"{line.slope * 1000:.2f} ms",
+                    _s(line.intercept),
+                    f"{line.r_squared:.4f}",
+                    f"{line.max_residual_ratio * 100:.1f} %",
+                ]
+            )
+        lines += _table(["", "Per guest", "Fixed cost", "R²", "Worst point off the line"], rows)
+        segments = [
+            f"{a.guests:,}→{b.guests:,}: "
+            f"{(b.phoenix_s() - a.phoenix_s()) / (b.guests - a.guests) * 1000:.1f} ms"
+            for a, b in itertools.pairwise(sized)
+        ]
+        lines += ["", "Phoenix per guest between consecutive sizes: " + "; ".join(segments) + "."]
+    largest = sized[-1] if sized else synth.reference
+    if largest is not None:
+        lines += [
+            "",
+            f"**Same resources, same attributes** ({largest.name}): resources per type and the "
+            "mean number of leaf attributes per resource in each synthesized JSON.",
+            "",
+        ]
+        rows = [
+            [
+                f"`{kind}`",
+                f"{count:,}",
+                f"{largest.phoenix_attributes.get(kind, 0):.1f}",
+                f"{largest.bare_attributes.get(kind, 0):.1f}",
+            ]
+            for kind, count in largest.resources.items()
+        ]
+        lines += _table(["Type", "Count", "Phoenix attributes", "Bare attributes"], rows)
+        lines += [
+            "",
+            "Phoenix's `terraform_data` are the desired Portainer state (its JSON text grows with "
+            "the fleet) and the post-apply step; the baseline's are small. Phoenix also writes "
+            "two outputs (inventory, desired state) and a second stack, which the baseline "
+            "does not.",
+        ]
+    return lines
+
+
+def _run_row(run: ClientRun) -> list[str]:
+    return [
+        run.client,
+        run.phase,
+        _s(run.wall_s),
+        f"{run.requests:,}",
+        f"{run.writes:,}",
+        ("ok" if run.ok else "**failed**") + (f": {run.detail}" if run.detail else ""),
+    ]
+
+
+def _reconcile_section(rec: ReconcileResults) -> list[str]:
+    lines = [
+        "## Reconcile",
+        "",
+        f"{rec.agents} fake agents x {rec.stacks_per_agent} stacks "
+        f"({rec.agents * rec.stacks_per_agent:,} stacks), {rec.latency_s * 1000:.0f} ms injected "
+        "latency on every Portainer request. The fake Portainer and its agents run in a process "
+        "of their own (`bench.fake_server`): in the client's process the fake's threads would "
+        "compete for the client's GIL and distort both. Each client run is a cold process; "
+        "requests and writes are counted by the fake (agent pings are not Portainer requests). "
+        "**phoenix** is `python -m portainer reconcile --json --poll-interval 0.1` (the fake "
+        "deploys in 50 ms; the 2 s default poll would mostly measure sleep). **naive** "
+        "(`python -m bench.naive_client`) behaves like the original `portainer_api_setup.sh`: "
+        "sequential, lists the environment's stacks again for every stack and always writes "
+        "(PUT or create), over one kept-alive connection. Its second run is on its own "
+        "converged state; *after naive* is Phoenix on the naive client's result: zero writes "
+        "there shows both leave the same state.",
+        "",
+    ]
+    lines += _table(
+        ["Client", "Run", "Wall", "Requests", "Writes", "Result"], [_run_row(r) for r in rec.runs]
+    )
+    lines += ["", "Requests by route:", ""]
+    routes = sorted({route for run in rec.runs for route in run.by_route})
+    columns = list(rec.runs)
+    header = ["Route", *[f"{run.client} {run.phase}" for run in columns]]
+    rows = [
+        [f"`{route}`", *[f"{run.by_route.get(route, 0):,}" for run in columns]] for route in routes
+    ]
+    lines += _table(header, rows)
+    cold = rec.find("phoenix", "cold")
+    naive_cold = rec.find("naive", "cold")
+    reruns = rec.find("phoenix", "re-run")
+    naive_rerun = rec.find("naive", "re-run")
+    if cold and naive_cold and reruns and naive_rerun:
+        lines += [
+            "",
+            f"Cold converge: Phoenix {_s(cold[0].wall_s)} with {cold[0].requests:,} requests, "
+            f"naive {_s(naive_cold[0].wall_s)} with {naive_cold[0].requests:,} "
+            f"({naive_cold[0].wall_s / cold[0].wall_s:.1f}x slower). Converged re-run: Phoenix "
+            f"{_s(reruns[0].wall_s)} with {reruns[0].requests} requests and "
+            f"{reruns[0].writes} writes, naive {_s(naive_rerun[0].wall_s)} with "
+            f"{naive_rerun[0].requests:,} requests and {naive_rerun[0].writes:,} writes "
+            "(every stack redeployed).",
+        ]
+    return lines
+
+
+def _history_section(history: dict[str, Any]) -> list[str]:
+    entries = history.get("optimisations", [])
+    lines = ["## Optimisations: before and after", ""]
+    if not entries:
+        return [*lines, "None yet."]
+    lines += [
+        "Measured with `python -m bench` on this machine right before and right after each "
+        "change (the commit message repeats the numbers). Later runs may differ by the "
+        "machine's load.",
+        "",
+    ]
+    for entry in entries:
+        lines += [f"### {entry['title']}", "", entry["what"], ""]
+        lines += _table(
+            ["Measure", "Before", "After"],
+            [[row["measure"], row["before"], row["after"]] for row in entry["rows"]],
+        )
+        lines.append("")
+    return lines
+
+
+def render(
+    machine: Machine,
+    synth: SynthResults | None,
+    rec: ReconcileResults | None,
+    total_s: float,
+    load_after: str,
+    command: str,
+) -> str:
+    """The whole RESULTS.md."""
+    history = _history()
+    targets = synth_targets(synth) + reconcile_targets(rec)
+    targets.append(
+        Target(
+            "bench_time",
+            "`make bench` finishes in under 10 minutes",
+            f"{_minutes(total_s)} for `python -m bench` (setup excluded)",
+            total_s < BENCH_S_MAX,
+        )
+    )
+    limits: dict[str, str] = history.get("limits", {})
+    lines = [
+        "# Phoenix benchmark results",
+        "",
+        f"Written by `{command}`; do not edit by hand, run it again. How it works: "
+        "`bench/__init__.py` and `python -m bench --help`.",
+        "",
+        "## Machine",
+        "",
+    ]
+    lines += _table(
+        ["", ""], [[k, v] for k, v in machine.rows()] + [["Load average at end", load_after]]
+    )
+    lines += ["", "## Targets", ""]
+    rows = []
+    for target in targets:
+        verdict = "not measured" if target.met is None else ("met" if target.met else "**not met**")
+        if target.met is False and target.key in limits:
+            verdict += f": {limits[target.key]}"
+        rows.append([target.text, target.measured, verdict])
+    lines += _table(["Target", "Measured", "Verdict"], rows)
+    lines.append("")
+    if synth is not None:
+        lines += [*_synth_section(synth), ""]
+    if rec is not None:
+        lines += [*_reconcile_section(rec), ""]
+    lines += _history_section(history)
+    return "\n".join(lines).rstrip() + "\n"
