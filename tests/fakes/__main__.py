@@ -55,9 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("# Ctrl-C to stop", flush=True)
         stop.wait()
         counts = Counter(f"{record.method} {record.status}" for record in fake.log)
-        print(
-            f"# {len(fake.log)} requests, {len(fake.writes())} writes: {dict(sorted(counts.items()))}"
-        )
+        summary = dict(sorted(counts.items()))
+        print(f"# {len(fake.log)} requests, {len(fake.writes())} writes: {summary}")
     return 0
 
 
