@@ -33,6 +33,10 @@ AGENT_1002 = "features: [docker, portainer_agent]"
 MAC_1001 = "ip: 10.0.0.101/24\n      mac: BC:24:11:00:00:01"
 MAC_1002 = "ip: 10.0.0.102/24\n      mac: bc:24:11:00:00:01"
 QDRANT_COMPOSE = "stacks/qdrant/compose.yaml"
+# Line of container 101's name in the reference guests.yaml, so edits above it keep cases valid.
+NGINX_LINE = (Path(__file__).resolve().parents[2] / "configs" / "guests.yaml").read_text(
+    encoding="utf-8"
+).splitlines().index("    name: nginx") + 1
 EXAMPLE_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA "
     "replace-with-your-key@phoenix"
@@ -672,12 +676,18 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     (
         "yaml_syntax_error",
         edit("guests.yaml", "    name: nginx\n", "    name: nginx\n   cores: 1\n"),
-        [f"{G}: line 73, column 4: expected <block end>, but found '<block mapping start>'"],
+        [
+            f"{G}: line {NGINX_LINE + 1}, column 4: expected <block end>, "
+            "but found '<block mapping start>'"
+        ],
     ),
     (
         "yaml_duplicate_key",
         edit("guests.yaml", "    name: nginx\n", "    name: nginx\n    name: gateway\n"),
-        [f"{G}: line 73, column 5: key 'name' appears twice (first on line 72)"],
+        [
+            f"{G}: line {NGINX_LINE + 1}, column 5: key 'name' appears twice "
+            f"(first on line {NGINX_LINE})"
+        ],
     ),
     (
         "top_level_not_a_mapping",
