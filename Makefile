@@ -47,8 +47,9 @@ $(STAMP)/bindings: $(SCHEMA) providers/offline-terraform cdktf.json $(STAMP)/nod
 	@TERRAFORM_BINARY_NAME=$(CURDIR)/providers/offline-terraform CI=1 cdktf get --force \
 		>$(STAMP)/cdktf-get.log 2>&1 || { cat $(STAMP)/cdktf-get.log; exit 1; }
 	@# Bytecode for the 1.7 MB of generated bindings: every synth otherwise compiles them again
-	@# (0.2 s per run; normal imports write no .pyc when PYTHONDONTWRITEBYTECODE is set).
-	@$(VENV)/bin/python -m compileall -q -j 0 imports >/dev/null
+	@# (0.2 s per run; normal imports write no .pyc when PYTHONDONTWRITEBYTECODE is set), and
+	@# -O bytecode of them and the virtualenv, as main.py runs under python -O (run_optimized).
+	@$(VENV)/bin/python -m compileall -q -j 0 -o 0 -o 1 imports $(VENV)/lib >/dev/null
 	@touch $@
 
 synth: setup ## synthesize the fleet in $$PHOENIX_CONFIG_DIR (default configs/) into cdktf.out/
