@@ -6,11 +6,13 @@ not re-run on an existing VM (cloud-init keys its work to the instance id, which
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.emitter import ScalarAnalysis
 
 AGENT_COMPOSE_PATH = "/opt/phoenix/portainer-agent/compose.yaml"
 SERVER_COMPOSE_PATH = "/opt/phoenix/portainer-server/compose.yaml"
@@ -84,8 +86,24 @@ class VmBootstrap:
     """More Ubuntu packages. Default: none."""
 
 
+# The emitter scans every scalar character by character to choose its style; the result depends
+# only on the text (and allow_unicode), and most scalars repeat from VM to VM (packages,
+# commands, keys, the agent's compose file). Bounded: cleared when full.
+_SCALAR_ANALYSES: dict[tuple[str, bool], ScalarAnalysis] = {}
+_SCALAR_ANALYSES_MAX = 20_000
+
+
 class _BlockStyleDumper(yaml.SafeDumper):
     """Multi-line strings as `|` blocks, so the snippet stays readable in Proxmox and in diffs."""
+
+    def analyze_scalar(self, scalar: str) -> ScalarAnalysis:
+        key = (scalar, bool(self.allow_unicode))
+        analysis = _SCALAR_ANALYSES.get(key)
+        if analysis is None:
+            if len(_SCALAR_ANALYSES) >= _SCALAR_ANALYSES_MAX:
+                _SCALAR_ANALYSES.clear()
+            analysis = _SCALAR_ANALYSES[key] = super().analyze_scalar(scalar)
+        return analysis
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -187,6 +205,7 @@ def _compose(service: dict[str, Any], volumes: dict[str, Any] | None = None) -> 
     return yaml.dump(document, Dumper=_BlockStyleDumper, sort_keys=False, width=4096)
 
 
+@functools.lru_cache(maxsize=64)  # the same few specs for every VM of a fleet
 def _server_compose(server: PortainerServerSpec) -> str:
     service: dict[str, Any] = {
         "image": f"portainer/portainer-ce:{server.version}",
@@ -202,6 +221,7 @@ def _server_compose(server: PortainerServerSpec) -> str:
     return _compose({"portainer": service}, {"portainer_data": {}})
 
 
+@functools.lru_cache(maxsize=64)
 def _agent_compose(agent: PortainerAgentSpec) -> str:
     service: dict[str, Any] = {
         "image": f"portainer/agent:{agent.version}",
