@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -157,3 +158,13 @@ class PhoenixVmTemplate(Construct):
     def vm_id(self) -> int:
         """The template's VMID (a literal, so clones can name it without a lookup)."""
         return self.props.vm_id
+
+    @functools.cached_property
+    def vm_id_reference(self) -> float:
+        """The template's `vm_id` as a Terraform reference, so a clone waits for the template.
+
+        One token for every clone: each read of `self.vm.vm_id` is a round trip to the jsii
+        kernel and mints a new token that resolves to the same reference.
+        """
+        reference: float = self.vm.vm_id
+        return reference

@@ -138,7 +138,7 @@ class PhoenixVm(Construct):
         self.props = props
         # A template construct is referenced by token, so Terraform clones only once it exists.
         template_vm_id = (
-            props.template.vm.vm_id
+            props.template.vm_id_reference
             if isinstance(props.template, PhoenixVmTemplate)
             else props.template
         )
