@@ -40,10 +40,12 @@ from portainer.plan import (
     resolve_env,
 )
 from portainer.waits import (
+    NotReadyError,
     WaitSettings,
     WaitTimeoutError,
     wait_for_agent,
     wait_for_server,
+    wait_until,
     wait_while_deploying,
 )
 
@@ -306,13 +308,63 @@ class Reconciler:
                 continue
             if started is not None:
                 deploying.append((stack, started))
+        settled = self._settle(item, deploying)
         for stack, started in deploying:
+            if stack.failed:
+                continue
             try:
-                self._await_deploy(stack, started.stack)
+                self._await_deploy(stack, settled.get(stack.stack_id or 0, started.stack))
             except (PortainerError, WaitTimeoutError) as exc:
                 stack.fail(str(exc))
             except Exception as exc:
                 stack.fail(_internal(exc))
+
+    def _settle(
+        self, env: EnvironmentItem, deploying: list[tuple[StackItem, _Deploying]]
+    ) -> dict[int, Stack]:
+        """Wait until no stack these writes started is deploying, by polling the environment's
+        stack list: one request per poll for all of them instead of one per stack. Returns the
+        listed stacks by id; a stack missing from the list is left to `_await_deploy`, and a
+        timeout or read error fails the stacks still deploying."""
+        busy = {
+            stack.stack_id
+            for stack, started in deploying
+            if stack.stack_id is not None
+            and (started.stack is None or started.stack.Status == StackStatus.DEPLOYING)
+        }
+        if not busy or env.endpoint_id is None:
+            return {}
+        endpoint_id = env.endpoint_id
+        still = set(busy)
+
+        def probe() -> dict[int, Stack]:
+            try:
+                listed = {stack.Id: stack for stack in self.client.list_stacks(endpoint_id)}
+            except PortainerConnectionError as exc:
+                raise NotReadyError(exc.reason) from None
+            still.intersection_update(
+                i for i in busy if i in listed and listed[i].Status == StackStatus.DEPLOYING
+            )
+            if still:
+                raise NotReadyError(f"{len(still)} still deploying")
+            return listed
+
+        try:
+            return wait_until(
+                f"stacks of {env.name} to deploy",
+                probe,
+                timeout_s=self.options.waits.deploy_timeout_s,
+                interval_s=self.options.waits.poll_interval_s,
+                progress=self.progress,
+            )
+        except (PortainerError, WaitTimeoutError) as exc:
+            message = str(exc)
+        except Exception as exc:
+            message = _internal(exc)
+        for stack, _ in deploying:
+            if stack.stack_id in still:
+                stack.fail(message)
+        return {}
 
     def _endpoint_matches(self, agent: DesiredAgent) -> Endpoint | None:
         endpoint = self.client.find_endpoint(agent.name)
