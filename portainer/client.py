@@ -485,6 +485,16 @@ class PortainerClient:
         ]
         return matches[0] if matches else None
 
+    def list_endpoints(self) -> list[Endpoint]:
+        """Every environment (``GET /api/endpoints``; no pagination without ``limit``)."""
+        response = self.request("GET", "/api/endpoints", params={"excludeSnapshots": "true"})
+        items = self._json(response, "GET", "/api/endpoints") or []
+        return [
+            self._parse(Endpoint, item, "GET", "/api/endpoints")
+            for item in items
+            if isinstance(item, dict)
+        ]
+
     def create_agent_endpoint(self, name: str, url: str) -> Endpoint:
         """``POST /api/endpoints`` (multipart): an Agent environment over TLS, skip-verify."""
         form = {

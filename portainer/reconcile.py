@@ -104,6 +104,8 @@ class Reconciler:
         self.environ: Mapping[str, str] = environ or {}
         self._progress_lock = threading.Lock()
         self._progress_sink = progress or (lambda _line: None)
+        self._endpoints_lock = threading.Lock()
+        self._endpoints: dict[str, Endpoint] | None = None
 
     def progress(self, line: str) -> None:
         """Emit one progress line (thread-safe)."""
@@ -215,7 +217,7 @@ class Reconciler:
             self.progress(f"agent {agent.name}: unreachable")
             return item
         try:
-            endpoint = self.client.find_endpoint(agent.name)
+            endpoint = self._endpoint_named(agent.name)
             item = plan_environment(agent, endpoint)
             if endpoint is None or item.action is Action.CONFLICT:
                 for stack in pending:
@@ -238,6 +240,18 @@ class Reconciler:
             item.stacks = pending
             item.fail(_internal(exc))
         return item
+
+    def _endpoint_named(self, name: str) -> Endpoint | None:
+        """The environment called ``name`` from one list of all environments, read by the first
+        agent that asks (one request per run instead of one per agent). A failed read is not
+        kept: it fails that agent, and the next one reads again."""
+        with self._endpoints_lock:
+            if self._endpoints is None:
+                listed: dict[str, Endpoint] = {}
+                for endpoint in self.client.list_endpoints():
+                    listed.setdefault(endpoint.Name, endpoint)  # the first, as find_endpoint
+                self._endpoints = listed
+            return self._endpoints.get(name)
 
     def _plan_stacks(self, agent: DesiredAgent, endpoint_id: int) -> list[StackItem]:
         current = self.client.list_stacks(endpoint_id)
