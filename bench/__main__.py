@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.machine import describe, load_average
+from bench.machine import cpu_check, describe, load_average
 from bench.measure import CommandFailedError, scratch_dir
 from bench.reconcile import ReconcileResults, run_reconcile
 from bench.report import render
@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--repeats", type=int, default=None, help="cold runs per synth case (default 3)"
     )
+    parser.add_argument(
+        "--small-repeats",
+        type=int,
+        default=None,
+        help="cold runs for the reference fleet and fleets up to 100 guests (default 5)",
+    )
     parser.add_argument("--agents", type=int, default=None, help="fake agents (default 20)")
     parser.add_argument("--stacks", type=int, default=None, help="stacks per agent (default 100)")
     parser.add_argument(
@@ -67,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-naive", action="store_true", help="skip the naive client")
     parser.add_argument(
-        "--naive-deadline", type=float, default=240.0, help="stop each naive run after S (240)"
+        "--naive-deadline",
+        type=float,
+        default=80.0,
+        help="the naive client starts no new agent after S seconds (80); its figures are "
+        "then projected to all agents",
     )
     parser.add_argument(
         "--quick",
@@ -138,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     sizes = args.sizes or ([10, 100] if args.quick else [10, 100, 500, 1000])
     repeats = args.repeats or (1 if args.quick else 3)
+    small_repeats = args.small_repeats or (1 if args.quick else max(5, repeats))
     agents = args.agents or (4 if args.quick else 20)
     stacks = args.stacks or (10 if args.quick else 100)
     output = args.output or ("-" if args.quick else str(DEFAULT_OUTPUT))
@@ -148,13 +159,23 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     env = bench_env(ROOT, os.environ)
     machine = describe(ROOT, env)
+    speed = [("start", cpu_check())]
     workdir = scratch_dir("phoenix-bench-")
     synth: SynthResults | None = None
     rec: ReconcileResults | None = None
     try:
         if "synth" in args.parts:
             log(f"synth: fleets of {', '.join(map(str, sizes))} guests, {repeats} repeat(s)")
-            synth = run_synth(ROOT, env, workdir, sizes=sizes, repeats=repeats, log=log)
+            synth = run_synth(
+                ROOT,
+                env,
+                workdir,
+                sizes=sizes,
+                repeats=repeats,
+                small_repeats=small_repeats,
+                log=log,
+            )
+            speed.append(("after synth", cpu_check()))
         if "reconcile" in args.parts:
             log(f"reconcile: {agents} agents x {stacks} stacks, {args.latency * 1000:g} ms latency")
             rec = run_reconcile(
@@ -177,9 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             log(f"generated fleets kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    speed.append(("end", cpu_check()))
     total = time.monotonic() - started
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    report = render(machine, synth, rec, total, load_average(), command.strip())
+    report = render(machine, synth, rec, total, load_average(), command.strip(), speed)
     if output == "-":
         print(report)
     else:

@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,20 @@ def _npm_version(root: Path, package: str) -> str:
     except (OSError, ValueError):
         return "not installed"
     return str(data.get("version", "unknown"))
+
+
+def cpu_check(iterations: int = 3_000_000, tries: int = 3) -> float:
+    """Seconds for a fixed pure-Python loop, best of `tries`: how fast this (shared, possibly
+    throttled) machine is right now. Repeated during a run, it shows the machine's speed
+    drifting; every other figure moves with it."""
+    best = float("inf")
+    for _ in range(tries):
+        start = time.perf_counter()
+        total = 0
+        for number in range(iterations):
+            total += number & 7
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def load_average() -> str:

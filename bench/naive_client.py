@@ -15,7 +15,8 @@ It uses today's API paths and fields so it runs against the fake, an API key ins
 and one kept-alive HTTPS connection (curl opened one per request: counting that too would only
 make the baseline slower). The stacks it writes carry the same env (markers included) as
 Phoenix's, so both clients leave the same state. It is a benchmark baseline, never used by
-Phoenix, and it stops at `--deadline` so a slow run stays bounded.
+Phoenix. To stay bounded it stops after the environment during which `--deadline` passed
+(whole environments, so its per-stack cost is not skewed), or after `--max-agents`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class NaiveReport:
     errors: int = 0
     stacks_done: int = 0
     stacks_total: int = 0
+    agents_done: int = 0
+    agents_total: int = 0
     stopped_at_deadline: bool = False
 
 
@@ -140,25 +143,34 @@ class NaiveClient:
             self.report.errors += 1
 
     def converge(
-        self, desired: Mapping[str, Any], environ: Mapping[str, str], deadline_s: float
+        self,
+        desired: Mapping[str, Any],
+        environ: Mapping[str, str],
+        deadline_s: float,
+        max_agents: int | None = None,
     ) -> NaiveReport:
-        """Converge every agent and stack of `desired`, stopping after `deadline_s`."""
+        """Converge the agents of `desired` in order and their stacks; stop before the next
+        agent once `deadline_s` has passed or `max_agents` are done."""
         start = time.monotonic()
         agents = desired["agents"]
+        self.report.agents_total = len(agents)
         self.report.stacks_total = sum(len(agent["stacks"]) for agent in agents)
         self.wait_for_server()
         for agent in agents:
+            if max_agents is not None and self.report.agents_done >= max_agents:
+                break
+            if time.monotonic() - start > deadline_s:
+                self.report.stopped_at_deadline = True
+                break
             endpoint_id = self.ensure_endpoint(agent["name"], agent["url"])
             for stack in agent["stacks"]:
-                if time.monotonic() - start > deadline_s:
-                    self.report.stopped_at_deadline = True
-                    return self.report
                 if endpoint_id is None:
                     self.report.errors += 1
                 else:
                     env = stack_env(stack, desired["owner"], environ)
                     self.deploy_stack(endpoint_id, stack["name"], stack["compose"], env)
                 self.report.stacks_done += 1
+            self.report.agents_done += 1
         return self.report
 
 
@@ -168,13 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--desired", required=True, help="the desired state (bare object)")
     parser.add_argument("--url", required=True, help="Portainer base URL")
     parser.add_argument("--ca-bundle", required=True, help="CA that signs the server's cert")
-    parser.add_argument("--deadline", type=float, default=600.0, help="stop after S seconds")
+    parser.add_argument(
+        "--deadline", type=float, default=600.0, help="start no agent after S seconds"
+    )
+    parser.add_argument("--max-agents", type=int, default=None, help="stop after N agents")
     args = parser.parse_args(argv)
     desired = json.loads(Path(args.desired).read_text(encoding="utf-8"))
     client = NaiveClient(args.url, os.environ["PORTAINER_API_KEY"], args.ca_bundle)
-    report = client.converge(desired, os.environ, args.deadline)
+    report = client.converge(desired, os.environ, args.deadline, args.max_agents)
     print(json.dumps(asdict(report)))
-    return 0 if report.errors == 0 and not report.stopped_at_deadline else 1
+    return 0 if report.errors == 0 else 1
 
 
 if __name__ == "__main__":

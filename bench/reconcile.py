@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +31,8 @@ SECRET_ENV = "BENCH_APP_TOKEN"
 #: The fake deploys in 50 ms; at the CLI's 2 s default poll interval the cold converge would
 #: mostly measure sleeping after the last write of each environment.
 POLL_INTERVAL_S = "0.1"
+#: The last line of the CLI's report: "Apply complete: 0 created, ..., 2020 unchanged, ...".
+_SUMMARY = re.compile(r"^Apply (complete|finished): (.*)\.$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,18 @@ class ClientRun:
     ok: bool
     detail: str = ""
     max_rss_kib: int = 0
+    share: float = 1.0
+    """Part of the desired agents the run covered (the naive client stops at a deadline)."""
+
+    @property
+    def projected_s(self) -> float:
+        """Wall time scaled to every agent (the naive client's cost per agent is constant)."""
+        return self.wall_s / self.share if self.share else self.wall_s
+
+    @property
+    def projected_requests(self) -> int:
+        """Requests scaled to every agent."""
+        return round(self.requests / self.share) if self.share else self.requests
 
 
 @dataclass
@@ -195,6 +210,9 @@ def _client_env(base: Mapping[str, str], fake: FakeProcess) -> dict[str, str]:
     return env
 
 
+Outcome = Callable[[RunResult], tuple[bool, str, float]]
+
+
 def _measured(
     fake: FakeProcess,
     client: str,
@@ -204,12 +222,12 @@ def _measured(
     root: Path,
     env: Mapping[str, str],
     timeout_s: float,
-    outcome: Any,
+    outcome: Outcome,
 ) -> ClientRun:
     fake.command("clear")
     result: RunResult = run_cold(command, env=env, cwd=root, timeout_s=timeout_s, check=False)
     stats = fake.command("stats")
-    ok, detail = outcome(result)
+    ok, detail, share = outcome(result)
     return ClientRun(
         client=client,
         phase=phase,
@@ -220,31 +238,39 @@ def _measured(
         ok=ok,
         detail=detail,
         max_rss_kib=result.max_rss_kib,
+        share=share,
     )
 
 
-def _phoenix_outcome(result: RunResult) -> tuple[bool, str]:
-    try:
-        report = json.loads(result.stdout)
-    except ValueError:
+def _phoenix_outcome(result: RunResult) -> tuple[bool, str, float]:
+    lines = result.stdout.strip().splitlines()
+    match = _SUMMARY.match(lines[-1]) if lines else None
+    if match is None:
         tail = result.stderr.strip().splitlines()[-3:]
-        return False, f"exit {result.returncode}: {' / '.join(tail)}"
-    summary = ", ".join(f"{k} {v}" for k, v in report.get("summary", {}).items() if v)
-    return bool(report.get("converged")) and result.returncode == 0, summary
+        return False, f"exit {result.returncode}: {' / '.join(tail)}", 1.0
+    counts = [part for part in match[2].split(", ") if not part.startswith("0 ")]
+    return match[1] == "complete" and result.returncode == 0, ", ".join(counts), 1.0
 
 
-def _naive_outcome(result: RunResult) -> tuple[bool, str]:
+def _naive_report(result: RunResult) -> dict[str, Any] | None:
     try:
-        report = json.loads(result.stdout)
+        report: dict[str, Any] = json.loads(result.stdout)
     except ValueError:
-        return False, f"exit {result.returncode}: {result.stderr.strip()[-200:]}"
+        return None
+    return report
+
+
+def _naive_outcome(result: RunResult) -> tuple[bool, str, float]:
+    report = _naive_report(result)
+    if report is None:
+        return False, f"exit {result.returncode}: {result.stderr.strip()[-200:]}", 1.0
     detail = (
         f"created {report['created']}, updated {report['updated']}, errors {report['errors']}"
-        f", {report['stacks_done']}/{report['stacks_total']} stacks"
+        f"; {report['agents_done']} of {report['agents_total']} agents "
+        f"({report['stacks_done']:,} stacks)"
     )
-    if report["stopped_at_deadline"]:
-        detail += ", stopped at the deadline"
-    return result.returncode == 0, detail
+    share = report["agents_done"] / report["agents_total"] if report["agents_total"] else 1.0
+    return result.returncode == 0 and report["agents_done"] > 0, detail, share
 
 
 def run_reconcile(
@@ -258,7 +284,7 @@ def run_reconcile(
     reruns: int,
     naive: bool,
     naive_deadline_s: float,
-    log: Any,
+    log: Callable[[str], None],
 ) -> ReconcileResults:
     """Measure both clients (see the module docstring)."""
     results = ReconcileResults(agents, stacks_per_agent, latency_s)
@@ -266,25 +292,41 @@ def run_reconcile(
     python = sys.executable
 
     def phoenix_command(outputs: Path) -> list[str]:
-        return [
-            python, "-m", "portainer", "reconcile", "--outputs-file", str(outputs), "--json",
-            "--poll-interval", POLL_INTERVAL_S,
-        ]  # fmt: skip
+        # The post-apply step's command (plain report, not --json), as a user runs it.
+        command = [python, "-m", "portainer", "reconcile", "--outputs-file", str(outputs)]
+        return [*command, "--poll-interval", POLL_INTERVAL_S]
+
+    def measure(
+        fake: FakeProcess,
+        client: str,
+        phase: str,
+        command: list[str],
+        timeout_s: float,
+        outcome: Outcome,
+    ) -> ClientRun:
+        run = _measured(
+            fake,
+            client,
+            phase,
+            command,
+            root=root,
+            env=_client_env(env, fake),
+            timeout_s=timeout_s,
+            outcome=outcome,
+        )
+        log(
+            f"  {client} {phase}: {run.wall_s:.2f} s, {run.requests} requests, "
+            f"{run.writes} writes ({run.detail})"
+        )
+        results.runs.append(run)
+        return run
 
     with FakeProcess(root, env, agents, latency_s, timeout) as fake:
         desired = desired_state(fake.hello["agents"], stacks_per_agent)
         outputs = workdir / "phoenix-outputs.json"
         outputs.write_text(json.dumps(desired), encoding="utf-8")
-        client_env = _client_env(env, fake)
-        phases = ["cold"] + ["re-run"] * reruns
-        for phase in phases:
-            run = _measured(
-                fake, "phoenix", phase, phoenix_command(outputs),
-                root=root, env=client_env, timeout_s=timeout, outcome=_phoenix_outcome,
-            )  # fmt: skip
-            log(f"  phoenix {phase}: {run.wall_s:.2f} s, {run.requests} requests, "
-                f"{run.writes} writes ({run.detail})")  # fmt: skip
-            results.runs.append(run)
+        for phase in ["cold"] + ["re-run"] * reruns:
+            measure(fake, "phoenix", phase, phoenix_command(outputs), timeout, _phoenix_outcome)
 
     if not naive:
         return results
@@ -292,26 +334,17 @@ def run_reconcile(
         desired = desired_state(fake.hello["agents"], stacks_per_agent)
         desired_file = workdir / "naive-desired.json"
         desired_file.write_text(json.dumps(desired), encoding="utf-8")
+        naive_command = [python, "-m", "bench.naive_client", "--desired", str(desired_file)]
+        naive_command += ["--url", fake.hello["url"], "--ca-bundle", fake.hello["ca_bundle"]]
+        naive_command += ["--deadline", str(naive_deadline_s)]
+        naive_timeout = naive_deadline_s * 2 + 120
+        cold = measure(fake, "naive", "cold", naive_command, naive_timeout, _naive_outcome)
+        # The re-run and the check cover exactly the agents the cold run converged.
+        done = round(cold.share * agents)
+        again = [*naive_command, "--max-agents", str(done)]
+        measure(fake, "naive", "re-run", again, naive_timeout, _naive_outcome)
         outputs = workdir / "naive-outputs.json"
-        outputs.write_text(json.dumps(desired), encoding="utf-8")
-        client_env = _client_env(env, fake)
-        naive_command = [
-            python, "-m", "bench.naive_client", "--desired", str(desired_file),
-            "--url", fake.hello["url"], "--ca-bundle", fake.hello["ca_bundle"],
-            "--deadline", str(naive_deadline_s),
-        ]  # fmt: skip
-        for phase in ("cold", "re-run"):
-            run = _measured(
-                fake, "naive", phase, naive_command,
-                root=root, env=client_env, timeout_s=naive_deadline_s + 60, outcome=_naive_outcome,
-            )  # fmt: skip
-            log(f"  naive {phase}: {run.wall_s:.2f} s, {run.requests} requests, "
-                f"{run.writes} writes ({run.detail})")  # fmt: skip
-            results.runs.append(run)
-        check = _measured(
-            fake, "phoenix", "after naive", phoenix_command(outputs),
-            root=root, env=client_env, timeout_s=timeout, outcome=_phoenix_outcome,
-        )  # fmt: skip
-        log(f"  phoenix after naive: {check.wall_s:.2f} s, {check.writes} writes ({check.detail})")
-        results.runs.append(check)
+        subset = {**desired, "agents": desired["agents"][:done]}
+        outputs.write_text(json.dumps(subset), encoding="utf-8")
+        measure(fake, "phoenix", "after naive", phoenix_command(outputs), timeout, _phoenix_outcome)
     return results

@@ -140,7 +140,7 @@ def test_report_renders_targets_from_results() -> None:
     machine = Machine(
         "CPU", 2, 24.0, "Linux", "3.11", "v22", {"cdktf": "0.21.0"}, "abc", "now", "0"
     )
-    text = render(machine, SynthResults(cases, 1), rec, 300.0, "0", "python -m bench")
+    text = render(machine, SynthResults(cases, 1, 1), rec, 300.0, "0", "python -m bench")
     assert "| Reference fleet (3 guests) cold synth ≤ 1.3x bare cdktf | 1.20x" in text
     assert "8.1 ms/guest up to 1,000 guests" in text
     assert "not met" not in text
