@@ -335,9 +335,10 @@ def _history_section(history: dict[str, Any]) -> list[str]:
     if not entries:
         return [*lines, "None yet."]
     lines += [
-        "Measured with `python -m bench` on this machine right before and right after each "
-        "change (the commit message repeats the numbers). Later runs may differ by the "
-        "machine's load.",
+        "Measured on this machine right before and right after each change, as each entry "
+        "says (interleaved cold-run A/B, or in-process timers); the commit message repeats the "
+        "numbers. This machine's speed drifts (see the CPU speed check), so compare within an "
+        "entry, not across entries or with the tables above.",
         "",
     ]
     for entry in entries:

@@ -120,6 +120,17 @@ def test_naive_client_lists_per_stack_and_always_writes(fake: FakePortainer) -> 
     assert len(fake.requests("PUT", "/api/stacks/*")) == 2
 
 
+def test_naive_client_stops_after_max_agents(fake: FakePortainer) -> None:
+    with FakeAgent("127.0.10.201") as one, FakeAgent("127.0.10.202") as two:
+        agents = [{"name": "agent-01", "url": one.url}, {"name": "agent-02", "url": two.url}]
+        desired = desired_state(agents, 1)
+        report = NaiveClient(fake.url, fake.add_api_key(), fake.ca_bundle).converge(
+            desired, {"BENCH_APP_TOKEN": "token"}, deadline_s=30, max_agents=1
+        )
+    assert (report.agents_done, report.agents_total, report.stacks_done) == (1, 2, 1)
+    assert [e["Name"] for e in fake.endpoints()] == ["agent-01"]
+
+
 def _run(wall: float) -> RunResult:
     return RunResult(wall, 90_000, 250_000, 0, "", "")
 
