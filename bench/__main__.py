@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--naive-deadline",
         type=float,
-        default=80.0,
-        help="the naive client starts no new agent after S seconds (80); its figures are "
+        default=60.0,
+        help="the naive client starts no new agent after S seconds (60); its figures are "
         "then projected to all agents",
     )
     parser.add_argument(

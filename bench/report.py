@@ -46,7 +46,8 @@ def _s(seconds: float) -> str:
 
 
 def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 def synth_targets(synth: SynthResults | None) -> list[Target]:
