@@ -376,9 +376,10 @@ class InfraStack(TerraformStack):
                 file_name=os_template.download_file_name or "",
                 datastore_id=node.datastores.images,
             )
-        else:
-            assert os_template.file_id is not None  # one of url/file_id, checked by the model
+        elif os_template.file_id is not None:
             source = os_template.file_id
+        else:
+            raise ValueError(f"container {ctid}: os_template needs a url or a file_id")
         features = container.features
         return PhoenixContainer(
             self,

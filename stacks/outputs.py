@@ -38,8 +38,8 @@ def portainer_desired_state(fleet: Fleet) -> dict[str, Any] | None:
     if portainer is None:
         return None
     server = fleet.guest_named(portainer.server)
-    assert server is not None
-    assert server.address is not None
+    if server is None or server.address is None:
+        raise ValueError(f"Portainer server {portainer.server!r} has no static address")
     agents = []
     for vmid, vm in fleet.vms_with(VmFeature.PORTAINER_AGENT):
         address = vm.network.address
