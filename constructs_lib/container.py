@@ -26,7 +26,7 @@ from imports.proxmox.virtual_environment_container import (
 )
 
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
-from .validation import check
+from .validation import check, sizing_rules
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,11 +127,14 @@ class PhoenixContainer(Construct):
         check(
             f"container {props.vm_id}",
             [
-                (props.vm_id < 100, f"vm_id {props.vm_id} is below 100 (reserved by Proxmox)"),
-                (props.cores < 1, f"cores {props.cores} must be at least 1"),
-                (props.memory_mib < 16, f"memory_mib {props.memory_mib} must be at least 16"),
+                *sizing_rules(
+                    vm_id=props.vm_id,
+                    cores=props.cores,
+                    memory_mib=props.memory_mib,
+                    disk_gib=props.disk_gib,
+                    min_memory_mib=16,
+                ),
                 (props.swap_mib < 0, f"swap_mib {props.swap_mib} must not be negative"),
-                (props.disk_gib < 1, f"disk_gib {props.disk_gib} must be at least 1"),
                 (
                     props.unprivileged and bool(props.features.mount),
                     "unprivileged containers cannot mount nfs/cifs themselves",

@@ -23,7 +23,7 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmSerialDevice,
 )
 
-from .validation import check
+from .validation import check, sizing_rules
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,10 +87,13 @@ class PhoenixVmTemplate(Construct):
         check(
             f"template {props.vm_id}",
             [
-                (props.vm_id < 100, f"vm_id {props.vm_id} is below 100 (reserved by Proxmox)"),
-                (props.disk_gib < 1, f"disk_gib {props.disk_gib} must be at least 1"),
-                (props.cores < 1, f"cores {props.cores} must be at least 1"),
-                (props.memory_mib < 256, f"memory_mib {props.memory_mib} must be at least 256"),
+                *sizing_rules(
+                    vm_id=props.vm_id,
+                    cores=props.cores,
+                    memory_mib=props.memory_mib,
+                    disk_gib=props.disk_gib,
+                    min_memory_mib=256,
+                ),
                 (
                     not props.image.file_name.endswith((".qcow2", ".raw")),
                     f"image file_name {props.image.file_name!r} must end in .qcow2 or .raw "

@@ -30,7 +30,7 @@ from imports.proxmox.virtual_environment_vm import (
 
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
 from .template import PhoenixVmTemplate
-from .validation import check
+from .validation import check, sizing_rules
 
 
 class BootstrapChange(str, Enum):
@@ -118,10 +118,13 @@ class PhoenixVm(Construct):
         check(
             f"vm {props.vm_id}",
             [
-                (props.vm_id < 100, f"vm_id {props.vm_id} is below 100 (reserved by Proxmox)"),
-                (props.cores < 1, f"cores {props.cores} must be at least 1"),
-                (props.memory_mib < 256, f"memory_mib {props.memory_mib} must be at least 256"),
-                (props.disk_gib < 1, f"disk_gib {props.disk_gib} must be at least 1"),
+                *sizing_rules(
+                    vm_id=props.vm_id,
+                    cores=props.cores,
+                    memory_mib=props.memory_mib,
+                    disk_gib=props.disk_gib,
+                    min_memory_mib=256,
+                ),
                 (
                     props.agent_timeout_seconds < 1,
                     f"agent_timeout_seconds {props.agent_timeout_seconds} must be positive",
