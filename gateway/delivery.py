@@ -25,8 +25,9 @@ import shlex
 SITE_PATH = "/etc/nginx/conf.d/phoenix-gateway.conf"
 """Where the rendered site is installed in the gateway container."""
 
-# /tmp is fine: only root logs in to the container, and the upload is checked by SHA-256.
-STAGED_PATH = "/tmp/phoenix-gateway.conf.new"
+# /run: root-only and cleared at boot, so a stale upload never lingers; the install commands
+# check the upload's SHA-256 before using it.
+STAGED_PATH = "/run/phoenix-gateway.conf.new"
 """Where the ``file`` provisioner uploads the rendered site before it is checked."""
 
 DEFAULT_SITE_PATH = "/etc/nginx/sites-enabled/default"

@@ -168,7 +168,7 @@ def test_gateway_site_is_delivered_to_the_container_over_ssh(fleet: Fleet, tmp_p
         "timeout": "5m",
     }
     upload, install = delivery["provisioner"]
-    assert upload["file"]["destination"] == "/tmp/phoenix-gateway.conf.new"
+    assert upload["file"]["destination"] == "/run/phoenix-gateway.conf.new"
     # Terraform turns $${ back into ${: the container receives exactly the rendered site
     assert upload["file"]["content"].replace("$${", "${").replace("%%{", "%{") == expected
     assert install["remote-exec"]["inline"] == install_commands(sha256=site_sha256(expected))
