@@ -8,9 +8,27 @@ from typing import Any
 
 import cdktf
 from cdktf import App, TerraformStack
+from constructs import Construct
 
+from constructs_lib import Ipv4Props, PhoenixVm, PhoenixVmProps
 from fleet import Fleet
 from stacks import build_stacks
+
+
+def minimal_vm(scope: Construct, address: str = "dhcp") -> PhoenixVm:
+    """`vm_1002`, a clone of template 9000 with only the required props: a guest to attach to."""
+    return PhoenixVm(
+        scope,
+        "vm_1002",
+        PhoenixVmProps(
+            node_name="pve",
+            vm_id=1002,
+            name="vm",
+            template=9000,
+            datastore_id="local-lvm",
+            ipv4=Ipv4Props(address=address),
+        ),
+    )
 
 
 def synth_json(stack: TerraformStack) -> dict[str, Any]:

@@ -20,30 +20,13 @@ from constructs_lib import (
     Ipv4Props,
     PhoenixContainer,
     PhoenixContainerProps,
-    PhoenixVm,
-    PhoenixVmProps,
     PropsError,
 )
-from tests.plan import make_app, resource, synth_json
+from tests.plan import make_app, minimal_vm, resource, synth_json
 
 
 def stack(tmp_path: Path) -> TerraformStack:
     return TerraformStack(make_app(str(tmp_path)), "test")
-
-
-def vm(scope: TerraformStack) -> PhoenixVm:
-    return PhoenixVm(
-        scope,
-        "vm_1002",
-        PhoenixVmProps(
-            node_name="pve",
-            vm_id=1002,
-            name="vm",
-            template=9000,
-            datastore_id="local-lvm",
-            ipv4=Ipv4Props(address="dhcp"),
-        ),
-    )
 
 
 def test_snippet_escapes_template_syntax_but_keeps_secret_tokens(tmp_path: Path) -> None:
@@ -90,7 +73,7 @@ def test_vm_firewall_options_and_rules_reference_the_vm(tmp_path: Path) -> None:
         scope,
         "firewall_1002",
         GuestFirewallProps(
-            guest=vm(scope),
+            guest=minimal_vm(scope),
             rules=[
                 FirewallRuleProps(proto="tcp", dport="9001", source="10.0.0.101", comment="agent"),
                 FirewallRuleProps(direction="out", action="DROP", dest="10.0.0.0/8"),
@@ -158,7 +141,7 @@ def test_fails_when_firewall_props_are_invalid(
 ) -> None:
     scope = stack(tmp_path)
     with pytest.raises(PropsError, match=re.escape(message)):
-        GuestFirewall(scope, "fw", GuestFirewallProps(guest=vm(scope), **props))
+        GuestFirewall(scope, "fw", GuestFirewallProps(guest=minimal_vm(scope), **props))
 
 
 def test_cluster_firewall(tmp_path: Path) -> None:

@@ -9,29 +9,11 @@ import pytest
 from cdktf import TerraformStack
 
 from constructs_lib import (
-    Ipv4Props,
-    PhoenixVm,
-    PhoenixVmProps,
     PropsError,
     RemoteConfigFile,
     RemoteConfigFileProps,
 )
-from tests.plan import make_app, resource, synth_json
-
-
-def vm(scope: TerraformStack) -> PhoenixVm:
-    return PhoenixVm(
-        scope,
-        "vm_1002",
-        PhoenixVmProps(
-            node_name="pve",
-            vm_id=1002,
-            name="vm",
-            template=9000,
-            datastore_id="local-lvm",
-            ipv4=Ipv4Props(address="10.0.0.102/24"),
-        ),
-    )
+from tests.plan import make_app, minimal_vm, resource, synth_json
 
 
 def test_uploads_then_runs_commands_and_reruns_on_new_content(tmp_path: Path) -> None:
@@ -41,7 +23,7 @@ def test_uploads_then_runs_commands_and_reruns_on_new_content(tmp_path: Path) ->
         scope,
         "app_config",
         RemoteConfigFileProps(
-            guest=vm(scope),
+            guest=minimal_vm(scope, "10.0.0.102/24"),
             host="10.0.0.102",
             content=content,
             staged_path="/tmp/app.conf",
@@ -71,6 +53,10 @@ def test_fails_when_nothing_installs_the_file(tmp_path: Path) -> None:
             scope,
             "f",
             RemoteConfigFileProps(
-                guest=vm(scope), host="10.0.0.102", content="", staged_path="/tmp/x", commands=[]
+                guest=minimal_vm(scope, "10.0.0.102/24"),
+                host="10.0.0.102",
+                content="",
+                staged_path="/tmp/x",
+                commands=[],
             ),
         )
