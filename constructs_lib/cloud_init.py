@@ -11,6 +11,7 @@ from imports.proxmox.virtual_environment_file import (
     VirtualEnvironmentFileSourceRaw,
 )
 
+from .complete_objects import complete_object_attributes
 from .terraform_text import literal
 from .validation import check
 
@@ -43,6 +44,7 @@ class CloudInitSnippet(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: CloudInitSnippetProps) -> None:
         super().__init__(scope, id_)
+        complete_object_attributes(self)
         check(
             f"snippet {props.file_name}",
             [

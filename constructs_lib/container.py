@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from imports.proxmox.download_file import DownloadFile
@@ -25,6 +26,7 @@ from imports.proxmox.virtual_environment_container import (
     VirtualEnvironmentContainerStartup,
 )
 
+from .complete_objects import complete_object_attributes
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
 from .validation import check, sizing_rules
 
@@ -112,7 +114,8 @@ class PhoenixContainerProps:
     description: str | None = None
     """Default: none."""
     adopt: bool = False
-    """Import the existing container `node_name/vm_id` instead of creating it. Default: false."""
+    """Import the existing container `node_name/vm_id` instead of creating it, keeping the
+    root file system and root keys it was created with. Default: false."""
 
 
 class PhoenixContainer(Construct):
@@ -124,6 +127,7 @@ class PhoenixContainer(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixContainerProps) -> None:
         super().__init__(scope, id_)
+        complete_object_attributes(self)
         check(
             f"container {props.vm_id}",
             [
@@ -162,6 +166,7 @@ class PhoenixContainer(Construct):
             template_file_id = props.os_template
 
         features = props.features
+        ignored = _ignored_changes(props)
         self.container = VirtualEnvironmentContainer(
             self,
             "resource",
@@ -235,7 +240,19 @@ class PhoenixContainer(Construct):
             )
             if props.startup
             else None,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignored)) if ignored else None,
         )
         self.container.override_logical_id(id_)
         if props.adopt:
             self.container.import_from(f"{props.node_name}/{props.vm_id}")
+
+
+def _ignored_changes(props: PhoenixContainerProps) -> tuple[str, ...]:
+    """Arguments Terraform must not act on for this container, and why.
+
+    The provider never reads a container's template file or root account back, and both are
+    ForceNew: an adopted container would otherwise be replaced on its first plan.
+    """
+    if not props.adopt:
+        return ()
+    return ("operating_system[0].template_file_id", "initialization[0].user_account")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from imports.proxmox.virtual_environment_cluster_firewall import VirtualEnvironmentClusterFirewall
@@ -19,6 +20,7 @@ from imports.proxmox.virtual_environment_firewall_rules import (
     VirtualEnvironmentFirewallRulesRule,
 )
 
+from .complete_objects import complete_object_attributes
 from .container import PhoenixContainer
 from .validation import check
 from .vm import PhoenixVm
@@ -79,6 +81,7 @@ class GuestFirewall(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: GuestFirewallProps) -> None:
         super().__init__(scope, id_)
+        complete_object_attributes(self)
         check(
             f"firewall {id_}",
             [
@@ -111,6 +114,13 @@ class GuestFirewall(Construct):
         vm_id = guest.vm.vm_id if isinstance(guest, PhoenixVm) else None
         container_id = guest.container.vm_id if isinstance(guest, PhoenixContainer) else None
         node_name = guest.props.node_name
+        # Proxmox deletes a guest's firewall with the guest, while `vm_id` stays known across a
+        # replacement: tie options and rules to the guest's `id`, which a replacement makes
+        # unknown, so Terraform re-creates them with it (and only then).
+        resource = guest.vm if isinstance(guest, PhoenixVm) else guest.container
+        # A bare reference: Terraform's JSON syntax reads these strings as expressions.
+        guest_id = f"{resource.terraform_resource_type}.{resource.friendly_unique_id}.id"
+        with_guest = TerraformResourceLifecycle(replace_triggered_by=[guest_id])
         self.options = VirtualEnvironmentFirewallOptions(
             self,
             "options",
@@ -120,6 +130,7 @@ class GuestFirewall(Construct):
             enabled=props.enabled,
             input_policy=props.input_policy,
             output_policy=props.output_policy,
+            lifecycle=with_guest,
         )
         self.options.override_logical_id(id_)
         self.rules: VirtualEnvironmentFirewallRules | None = None
@@ -147,6 +158,7 @@ class GuestFirewall(Construct):
                 depends_on=[self.options],
                 vm_id=vm_id,
                 container_id=container_id,
+                lifecycle=with_guest,
             )
             self.rules.override_logical_id(id_)
 
@@ -175,6 +187,7 @@ class ClusterFirewall(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: ClusterFirewallProps) -> None:
         super().__init__(scope, id_)
+        complete_object_attributes(self)
         check(
             "cluster firewall",
             [

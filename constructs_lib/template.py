@@ -23,6 +23,7 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmSerialDevice,
 )
 
+from .complete_objects import complete_object_attributes
 from .validation import check, sizing_rules
 
 
@@ -84,6 +85,7 @@ class PhoenixVmTemplate(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixVmTemplateProps) -> None:
         super().__init__(scope, id_)
+        complete_object_attributes(self)
         check(
             f"template {props.vm_id}",
             [

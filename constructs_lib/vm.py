@@ -28,6 +28,7 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmStartup,
 )
 
+from .complete_objects import complete_object_attributes
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
 from .template import PhoenixVmTemplate
 from .validation import check, sizing_rules
@@ -100,7 +101,8 @@ class PhoenixVmProps:
     description: str | None = None
     """Default: none."""
     adopt: bool = False
-    """Import the existing VM `node_name/vm_id` instead of creating it. Default: false."""
+    """Import the existing VM `node_name/vm_id` instead of creating it, keeping the disk
+    and bootstrap it was created with. Default: false."""
 
 
 class PhoenixVm(Construct):
@@ -115,6 +117,7 @@ class PhoenixVm(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixVmProps) -> None:
         super().__init__(scope, id_)
+        complete_object_attributes(self)
         check(
             f"vm {props.vm_id}",
             [
@@ -151,6 +154,7 @@ class PhoenixVm(Construct):
                 username=props.username, keys=list(props.ssh_keys) or None
             )
 
+        ignored = _ignored_changes(props)
         self.vm = VirtualEnvironmentVm(
             self,
             "resource",
@@ -217,12 +221,24 @@ class PhoenixVm(Construct):
             if props.startup
             else None,
             stop_on_destroy=True,
-            lifecycle=TerraformResourceLifecycle(
-                ignore_changes=["initialization[0].user_data_file_id"]
-            )
-            if props.user_data_file_id and props.on_bootstrap_change is BootstrapChange.KEEP
-            else None,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignored)) if ignored else None,
         )
         self.vm.override_logical_id(id_)
         if props.adopt:
             self.vm.import_from(f"{props.node_name}/{props.vm_id}")
+
+
+def _ignored_changes(props: PhoenixVmProps) -> tuple[str, ...]:
+    """Arguments Terraform must not act on for this VM, and why.
+
+    An adopted VM was never cloned by this state: the provider reads no `clone` back, and
+    every `clone` argument is ForceNew, so without this the import would plan a replacement
+    (bpg/terraform-provider-proxmox#1988). Its cloud-init snippet is whatever created it.
+    """
+    ignored: list[str] = []
+    if props.adopt:
+        ignored.append("clone")
+    keep_bootstrap = props.on_bootstrap_change is BootstrapChange.KEEP or props.adopt
+    if props.user_data_file_id and keep_bootstrap:
+        ignored.append("initialization[0].user_data_file_id")
+    return tuple(ignored)

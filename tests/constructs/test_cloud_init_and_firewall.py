@@ -88,8 +88,11 @@ def test_vm_firewall_options_and_rules_reference_the_vm(tmp_path: Path) -> None:
         "enabled": True,
         "input_policy": "DROP",
         "output_policy": "ACCEPT",
+        # Proxmox drops a guest's firewall with the guest: a replaced VM gets it again.
+        "lifecycle": {"replace_triggered_by": ["proxmox_virtual_environment_vm.vm_1002.id"]},
     }
     rules = resource(plan, "proxmox_virtual_environment_firewall_rules", "firewall_1002")
+    assert rules["lifecycle"] == options["lifecycle"]
     assert rules["vm_id"] == "${proxmox_virtual_environment_vm.vm_1002.vm_id}"
     assert rules["depends_on"] == ["proxmox_virtual_environment_firewall_options.firewall_1002"]
     assert rules["rule"][0] == {

@@ -104,13 +104,20 @@ def test_network_dns_startup_and_tags(tmp_path: Path) -> None:
         on_boot=False,
     )
     vm = resource(synth_vm(tmp_path, props), VM, "vm_1002")
+    # An attribute of type list(object): Terraform's JSON syntax needs every key, unset as null.
     assert vm["network_device"] == [
         {
             "bridge": "vmbr1",
-            "model": "virtio",
-            "vlan_id": 20,
-            "mac_address": "BC:24:11:00:00:02",
+            "disconnected": None,
+            "enabled": None,
             "firewall": True,
+            "mac_address": "BC:24:11:00:00:02",
+            "model": "virtio",
+            "mtu": None,
+            "queues": None,
+            "rate_limit": None,
+            "trunks": None,
+            "vlan_id": 20,
         }
     ]
     assert vm["initialization"]["dns"] == {"servers": ["10.0.0.1"], "domain": "phoenix.local"}
