@@ -1,0 +1,182 @@
+"""Stand-ins for the SSH side of a deploy: a guest's sshd and the deployer's ssh-agent.
+
+Terraform delivers the gateway site to its container with `file` and `remote-exec`
+provisioners over SSH, authenticated by the deployer's ssh-agent. Offline, `GuestSshd` answers
+on the guest's (loopback) address: uploads land under a private directory per guest, commands
+and scripts are recorded and succeed (or fail on request), nothing runs on this machine.
+`Agent` is a private ssh-agent holding one fresh key that GuestSshd accepts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shlex
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import asyncssh
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a guest was asked to do over SSH."""
+
+    host: str
+    kind: str
+    """`upload` (detail: the target path), `command` or `script` (detail: its text)."""
+    detail: str
+
+
+class Agent:
+    """A private `ssh-agent` holding one new ed25519 key; use as a context manager."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.socket = directory / "agent.sock"
+        self.key = asyncssh.generate_private_key("ssh-ed25519")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def public_key(self) -> str:
+        """The key in authorized_keys form."""
+        exported: bytes = self.key.export_public_key()
+        return exported.decode().strip()
+
+    def __enter__(self) -> Agent:
+        binary = shutil.which("ssh-agent")
+        if binary is None:
+            raise RuntimeError("ssh-agent is not installed (Debian: openssh-client)")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [binary, "-D", "-a", str(self.socket)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            if self.socket.exists():
+                break
+            threading.Event().wait(0.025)
+        asyncio.run(self._add_key())
+        return self
+
+    async def _add_key(self) -> None:
+        async with asyncssh.connect_agent(str(self.socket)) as agent:
+            await agent.add_keys([self.key])
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+
+
+@dataclass
+class GuestSshd:
+    """An SSH server on each of `hosts` (port 22 by default) accepting `authorized_key`."""
+
+    hosts: list[str]
+    authorized_key: str
+    port: int = 22
+    fail_scripts: bool = False
+    """Make every uploaded script exit 1 (a failed install)."""
+    events: list[Event] = field(default_factory=list)
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="phoenix-sshd-")))
+
+    def __post_init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._servers: list[Any] = []
+
+    def files(self, host: str) -> Path:
+        """Where uploads to `host` land (its `/`)."""
+        return self.root / host
+
+    def __enter__(self) -> GuestSshd:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def stop() -> None:
+            for server in self._servers:
+                server.close()
+                await server.wait_closed()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    async def _start(self) -> None:
+        host_key = asyncssh.generate_private_key("ssh-ed25519")
+        authorized = asyncssh.import_authorized_keys(self.authorized_key + "\n")
+        for host in self.hosts:
+            (self.files(host) / "tmp").mkdir(parents=True, exist_ok=True)
+            server = await asyncssh.create_server(
+                asyncssh.SSHServer,
+                host=host,
+                port=self.port,
+                server_host_keys=[host_key],
+                authorized_client_keys=authorized,
+                encoding=None,
+                process_factory=lambda process, host=host: self._run(host, process),
+            )
+            self._servers.append(server)
+
+    async def _run(self, host: str, process: asyncssh.SSHServerProcess[bytes]) -> None:
+        command = (process.command or "").strip()
+        words = shlex.split(command) if command else []
+        flags = "".join(word[1:] for word in words[1:-1] if word.startswith("-"))
+        if words[:1] == ["scp"] and "t" in flags:
+            await self._receive(host, words[-1], process)
+            return
+        script = self.files(host) / command.lstrip("/")
+        if command.startswith("/") and script.is_file():
+            self.events.append(Event(host, "script", script.read_text(encoding="utf-8")))
+            process.exit(1 if self.fail_scripts else 0)
+            return
+        self.events.append(Event(host, "command", command))
+        process.exit(0)
+
+    async def _receive(
+        self, host: str, target: str, process: asyncssh.SSHServerProcess[bytes]
+    ) -> None:
+        """The sink side of the scp protocol (`scp -t`), one regular file at a time."""
+        ok = b"\0"
+        process.stdout.write(ok)
+        while True:
+            header = await process.stdin.readline()
+            if not header:
+                break
+            if header[:1] in (b"T", b"D", b"E"):  # times, directories: acknowledged, not kept
+                process.stdout.write(ok)
+                continue
+            if header[:1] != b"C":
+                process.exit(1)
+                return
+            _, size, name = header.decode().rstrip("\n").split(" ", 2)
+            process.stdout.write(ok)
+            data = await process.stdin.readexactly(int(size))
+            await process.stdin.readexactly(1)  # the sender's trailing NUL
+            # Terraform names the directory and sends the file's base name.
+            path = PurePosixPath(target) / name
+            destination = self.files(host) / str(path).lstrip("/")
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+            self.events.append(Event(host, "upload", str(path)))
+            process.stdout.write(ok)
+        process.exit(0)
+
+
+@contextlib.contextmanager
+def guest_ssh(hosts: list[str], directory: Path) -> Iterator[tuple[Agent, GuestSshd]]:
+    """An agent and the guests' sshd that trusts its key."""
+    with Agent(directory) as agent, GuestSshd(hosts, agent.public_key) as sshd:
+        yield agent, sshd
