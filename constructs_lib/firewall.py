@@ -75,6 +75,10 @@ class GuestFirewallProps:
 class GuestFirewall(Construct):
     """Firewall options and rules of one VM or container.
 
+    Both are replaced with their guest (Proxmox deletes a guest's firewall with it) and, for
+    an adopted guest, imported with it: the plan then shows how the declared rules replace
+    the ones found on the guest.
+
     Terraform addresses: `proxmox_virtual_environment_firewall_options.<id>` and
     `proxmox_virtual_environment_firewall_rules.<id>` (rules only when there are any).
     """
@@ -133,6 +137,12 @@ class GuestFirewall(Construct):
             lifecycle=with_guest,
         )
         self.options.override_logical_id(id_)
+        # An adopted guest brings its firewall along: importing it avoids "Existing rules
+        # detected" and shows in the plan how the declared rules replace the found ones.
+        kind = "vm" if isinstance(guest, PhoenixVm) else "container"
+        adopted_id = f"{kind}/{node_name}/{guest.props.vm_id}" if guest.props.adopt else None
+        if adopted_id:
+            self.options.import_from(adopted_id)
         self.rules: VirtualEnvironmentFirewallRules | None = None
         if props.rules:
             self.rules = VirtualEnvironmentFirewallRules(
@@ -161,6 +171,8 @@ class GuestFirewall(Construct):
                 lifecycle=with_guest,
             )
             self.rules.override_logical_id(id_)
+            if adopted_id:
+                self.rules.import_from(adopted_id)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,130 @@
+"""Real Terraform on the plans Phoenix writes, against the bpg/proxmox stand-in.
+
+One stand-in install per session; one applied reference fleet per session, copied for each
+test that changes it, so Terraform runs once per stack and scenario.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cdktf import App
+
+from fleet import load_fleet
+from rehearsal.loopback import copy_to_loopback
+from rehearsal.ssh import Agent, GuestSshd
+from rehearsal.terraform import Terraform, find_terraform
+from stacks import build_stacks
+from tests.conftest import ROOT
+from tests.terraform import REQUIRE_ENV
+
+GATEWAY = "127.0.0.153"
+"""The reference gateway container on loopback: Terraform delivers its site over SSH."""
+
+
+def terraform_or_skip() -> str:
+    binary = find_terraform()
+    if binary is None:
+        reason = "terraform is not on PATH: the plan tests run real Terraform"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
+        pytest.skip(reason)
+    return binary
+
+
+def synthesize(config_dir: Path, outdir: Path) -> Path:
+    """`cdktf synth` of a config dir into `outdir` (in process); returns `outdir`."""
+    app = App(outdir=str(outdir))
+    build_stacks(app, load_fleet(config_dir))
+    app.synth()
+    return outdir
+
+
+@dataclass
+class Deployment:
+    """A fleet synthesized under `root` (state files land there too) and its cluster."""
+
+    root: Path
+    terraform: Terraform
+
+    @property
+    def configs(self) -> Path:
+        return self.root / "configs"
+
+    def stack(self, name: str) -> Path:
+        return self.root / "cdktf.out" / "stacks" / name
+
+    def synth(self) -> None:
+        outdir = self.root / "cdktf.out"
+        for stack in (outdir / "stacks").glob("*/cdk.tf.json") if outdir.exists() else ():
+            stack.unlink()
+        synthesize(self.configs, outdir)
+
+    def edit(self, file: str, old: str, new: str) -> None:
+        """Replace the one occurrence of `old` in a config file (`synth` afterwards)."""
+        path = self.configs / file
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} must occur once in {file}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    """Terraform with the stand-in installed (no cluster kept: see `deployment`)."""
+    return Terraform(terraform_or_skip(), tmp_path_factory.mktemp("standin"))
+
+
+@pytest.fixture(scope="session")
+def ssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Agent, GuestSshd]]:
+    """The deployer's ssh-agent and the gateway container's sshd, on loopback port 22."""
+    with Agent(tmp_path_factory.mktemp("agent")) as agent:
+        try:
+            sshd = GuestSshd([GATEWAY], agent.public_key)
+            sshd.__enter__()
+        except PermissionError:
+            reason = "binding port 22 on loopback needs root: the gateway delivery is SSH"
+            if os.environ.get(REQUIRE_ENV) == "1":
+                pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
+            pytest.skip(reason)
+        try:
+            yield agent, sshd
+        finally:
+            sshd.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def applied_reference(
+    tmp_path_factory: pytest.TempPathFactory, ssh: tuple[Agent, GuestSshd]
+) -> Deployment:
+    """The reference fleet on loopback, its infra stack applied on the stand-in."""
+    root = tmp_path_factory.mktemp("reference")
+    copy_to_loopback(ROOT / "configs", root / "configs")
+    deployment = Deployment(root, _terraform(root, ssh[0]))
+    deployment.synth()
+    deployment.terraform.init(deployment.stack("infra"))
+    deployment.terraform.apply(deployment.stack("infra"))
+    return deployment
+
+
+@pytest.fixture
+def deployment(
+    applied_reference: Deployment, tmp_path: Path, ssh: tuple[Agent, GuestSshd]
+) -> Deployment:
+    """A private copy of the applied reference fleet: configs, plans, state and cluster."""
+    root = tmp_path / "fleet"
+    shutil.copytree(applied_reference.root, root, symlinks=True)
+    return Deployment(root, _terraform(root, ssh[0]))
+
+
+def _terraform(root: Path, agent: Agent) -> Terraform:
+    return Terraform(
+        find_terraform() or "terraform",
+        root / ".standin",
+        world=root / "proxmox-world.json",
+        extra_env={"SSH_AUTH_SOCK": str(agent.socket)},
+    )
