@@ -17,7 +17,7 @@ export CHECKPOINT_DISABLE := 1
 # jsii's kernel trips Node 22's util.isArray deprecation (DEP0044) on every start: noise only.
 export NODE_OPTIONS := --max-old-space-size=4096 --disable-warning=DEP0044
 
-.PHONY: help setup bindings synth test lint bench clean
+.PHONY: help setup bindings synth test lint bench rehearse clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ $(STAMP)/bindings: $(SCHEMA) providers/offline-terraform cdktf.json $(STAMP)/nod
 synth: setup ## synthesize the fleet in $$PHOENIX_CONFIG_DIR (default configs/) into cdktf.out/
 	@$(VENV)/bin/python main.py
 
+rehearse: setup ## deploy the fleet offline: real Terraform on the provider stand-in, fake Portainer
+	@$(VENV)/bin/python -m rehearsal
+
 test: setup ## run the whole test suite
 	@$(VENV)/bin/python -m pytest
 
@@ -73,4 +76,4 @@ bench: setup ## measure synth and reconcile cost (minutes; writes bench/RESULTS.
 	@$(VENV)/bin/python -m bench
 
 clean: ## remove everything setup and synth created (keeps Terraform state)
-	rm -rf $(VENV) node_modules $(STAMP) imports cdktf.out
+	rm -rf $(VENV) node_modules $(STAMP) imports cdktf.out .rehearsal

@@ -22,6 +22,8 @@ from providers.standin.world import WORLD_ENV
 TERRAFORM_ENV = "PHOENIX_TERRAFORM"
 """Path of the `terraform` binary to use; default: the one on PATH."""
 
+ROOT_HINT = "Install Terraform >= 1.5, or name its binary in $PHOENIX_TERRAFORM."
+
 PLACEHOLDER_TOKEN = "phoenix@pve!rehearsal=00000000-0000-0000-0000-000000000000"
 """What the stand-in is configured with: shaped like a token, grants nothing anywhere."""
 
@@ -60,10 +62,11 @@ class Terraform:
         self.cli_config = install(self.home)
 
     def env(self) -> dict[str, str]:
-        """The environment of every command: offline, quiet, the placeholder token."""
+        """The environment of every command: offline, quiet, the placeholder token. Settings
+        that would point Terraform elsewhere are dropped, from `extra_env` too."""
         env = {
             key: value
-            for key, value in os.environ.items()
+            for key, value in {**os.environ, **self.extra_env}.items()
             if not key.startswith(_DROPPED_PREFIXES) and key != WORLD_ENV
         }
         env.update(
@@ -77,7 +80,6 @@ class Terraform:
         )
         if self.world is not None:
             env[WORLD_ENV] = str(self.world)
-        env.update(self.extra_env)
         return env
 
     def run(
@@ -122,10 +124,10 @@ class Terraform:
         result = self.run(workdir, "apply", "-auto-approve", "-input=false", "-no-color", *args)
         return result.stdout + result.stderr
 
-    def plan_is_empty(self, workdir: Path) -> bool:
+    def plan_is_empty(self, workdir: Path, *args: str) -> bool:
         """`plan -detailed-exitcode`: True for "No changes", False when it would change things."""
         result = self.run(
-            workdir, "plan", "-input=false", "-no-color", "-detailed-exitcode", check=False
+            workdir, "plan", "-input=false", "-no-color", "-detailed-exitcode", *args, check=False
         )
         if result.returncode == 1:
             raise TerraformError(["plan"], 1, result.stdout + result.stderr)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 from syrupy.location import PyTestLocation
 
+if TYPE_CHECKING:
+    from rehearsal.ssh import Agent, GuestSshd
+
 ROOT = Path(__file__).resolve().parents[1]
+
+REQUIRE_TERRAFORM_ENV = "PHOENIX_REQUIRE_TERRAFORM"
+"""Set to 1 (CI does) to fail instead of skipping when Terraform or the SSH stand-in cannot run."""
+
+GATEWAY = "127.0.0.153"
+"""The reference gateway container on loopback: Terraform delivers its site over SSH."""
 
 # Tests talk to loopback only: no update or telemetry checks from Terraform or the cdktf CLI.
 os.environ["CHECKPOINT_DISABLE"] = "1"
@@ -48,3 +60,34 @@ class PlanSnapshot(JSONSnapshotExtension):
 def plan_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """`assert synth_json(stack) == plan_snapshot`."""
     return snapshot.use_extension(PlanSnapshot)
+
+
+def terraform_or_skip() -> str:
+    """The Terraform binary; skip saying why when there is none (fail under CI)."""
+    from rehearsal.terraform import find_terraform
+
+    binary = find_terraform()
+    if binary is None:
+        reason = "terraform is not on PATH: this test runs real Terraform"
+        if os.environ.get(REQUIRE_TERRAFORM_ENV) == "1":
+            pytest.fail(f"{REQUIRE_TERRAFORM_ENV}=1 but {reason}")
+        pytest.skip(reason)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def ssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Agent, GuestSshd]]:
+    """The deployer's ssh-agent and the gateway container's sshd, on loopback port 22."""
+    from rehearsal.ssh import Agent, GuestSshd
+
+    with contextlib.ExitStack() as stack:
+        try:
+            agent = stack.enter_context(Agent(tmp_path_factory.mktemp("agent")))
+            sshd = stack.enter_context(GuestSshd([GATEWAY], agent.public_key))
+        except (PermissionError, RuntimeError) as error:
+            # Port 22 needs root (CI runs as root); ssh-agent comes with openssh-client.
+            reason = f"the gateway's SSH delivery cannot be stood in for here: {error}"
+            if os.environ.get(REQUIRE_TERRAFORM_ENV) == "1":
+                pytest.fail(f"{REQUIRE_TERRAFORM_ENV}=1 but {reason}")
+            pytest.skip(reason)
+        yield agent, sshd

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REQUIRE_ENV = "PHOENIX_REQUIRE_TERRAFORM"
-"""Set to 1 (CI does) to fail instead of skipping when terraform is missing."""
+from tests.conftest import terraform_or_skip
 
 
 def terraform_binary() -> str:
     """Path of `terraform`, or skip the test saying why it cannot run (fail under CI)."""
-    found = shutil.which("terraform")
-    if found is None:
-        reason = "terraform is not on PATH: install Terraform >= 1.5 to run this end-to-end test"
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
-        pytest.skip(reason)
-    return found
+    return terraform_or_skip()
 
 
 def terraform_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -123,9 +123,25 @@ def test_adopted_guests_get_import_blocks(fleet: Fleet, tmp_path: Path) -> None:
     containers = {101: fleet.guests.containers[101].model_copy(update={"adopt": True})}
     guests = fleet.guests.model_copy(update={"vms": vms, "containers": containers})
     plan = infra(dataclasses.replace(fleet, guests=guests), tmp_path)
-    assert plan["import"] == [
-        {"to": "proxmox_virtual_environment_vm.vm_1002", "id": "pve/1002"},
+    # The guests and, so that their existing rules are taken over, their firewalls.
+    assert sorted(plan["import"], key=lambda block: block["to"]) == [
         {"to": "proxmox_virtual_environment_container.ct_101", "id": "pve/101"},
+        {"to": "proxmox_virtual_environment_firewall_options.firewall_1002", "id": "vm/pve/1002"},
+        {
+            "to": "proxmox_virtual_environment_firewall_options.firewall_101",
+            "id": "container/pve/101",
+        },
+        {"to": "proxmox_virtual_environment_firewall_rules.firewall_1002", "id": "vm/pve/1002"},
+        {
+            "to": "proxmox_virtual_environment_firewall_rules.firewall_101",
+            "id": "container/pve/101",
+        },
+        {"to": "proxmox_virtual_environment_vm.vm_1002", "id": "pve/1002"},
+    ]
+    # An adopted VM was never cloned by this state: its clone block is not acted on.
+    assert resource(plan, VM, "vm_1002")["lifecycle"]["ignore_changes"] == [
+        "clone",
+        "initialization[0].user_data_file_id",
     ]
 
 

@@ -31,12 +31,11 @@ def plan(
     """(planned state, paths forcing replacement) for one resource instance."""
     if proposed is None:  # destroy
         return None, []
-    create = prior is None
-    planned = _plan_object(rules, fields, proposed, config or {}, prior, create)
+    planned = _plan_object(rules, fields, proposed, config or {}, prior, prior is None)
     for name, normalise in rules.state_funcs.items():
         if planned.get(name) is not None and planned[name] is not UNKNOWN:
             planned[name] = normalise(planned[name])
-    if create:
+    if prior is None:
         return planned, []
     replace = force_new_changes(rules, fields, prior, planned)
     if rules.replace_when is not None:
@@ -171,7 +170,7 @@ def _same(before: Any, after: Any) -> bool:
         return len(before) == len(after) and all(
             _same(b, a) for b, a in zip(before, after, strict=True)
         )
-    return _zero(before) == _zero(after)
+    return bool(_zero(before) == _zero(after))
 
 
 def _zero(value: Any) -> Any:

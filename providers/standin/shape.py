@@ -105,8 +105,8 @@ def elements(value: Any, collection: str | None) -> list[tuple[Any, Any]]:
     maps, a single `(None, value)` for one object."""
     if value is None or not isinstance(value, (list, dict)):
         return []
-    if collection in ("list", "set"):
+    if collection in ("list", "set") and isinstance(value, list):
         return list(enumerate(value))
-    if collection == "map":
+    if collection == "map" and isinstance(value, dict):
         return sorted(value.items())
     return [(None, value)]

@@ -2,16 +2,14 @@
 
 The fleet is the reference fleet moved onto loopback stand-ins (10.0.0.x -> 127.0.0.x), so the
 agent the fake Portainer pings and the reconcile waits for is a fake agent on 127.0.0.102. The
-infra stack's state is produced by applying its non-Proxmox part (the desired-state
-terraform_data and the outputs) exactly as `cdktf deploy infra` would leave it.
+infra stack is applied for real on the bpg/proxmox stand-in (the gateway site goes to a
+loopback sshd), then the post-apply stack reads its state. Nothing reaches 10.0.0.x.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +19,9 @@ from typing import Any
 
 import pytest
 
+from rehearsal.loopback import copy_to_loopback
+from rehearsal.ssh import Agent, GuestSshd
+from rehearsal.terraform import Terraform
 from tests.conftest import ROOT
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
@@ -40,6 +41,7 @@ class Deployment:
     configs: Path
     fake: FakePortainer
     agent: FakeAgent
+    ssh_agent: Agent
 
     @property
     def outdir(self) -> Path:
@@ -83,26 +85,19 @@ class Deployment:
         )
         assert result.returncode == 0, result.stderr
 
-    def apply_infra_state(self) -> None:
-        """Apply infra's terraform_data and outputs: the state `cdktf deploy infra` leaves."""
-        stack = json.loads((self.stack_dir("infra") / "cdk.tf.json").read_text(encoding="utf-8"))
-        reduced = {
-            "terraform": {"backend": stack["terraform"]["backend"]},
-            "resource": {
-                "terraform_data": {
-                    "portainer_desired_state": stack["resource"]["terraform_data"][
-                        "portainer_desired_state"
-                    ]
-                }
-            },
-            "output": stack["output"],
-        }
-        # Same depth as a stack dir, so the relative state path lands where infra's would.
-        workdir = self.outdir / "stacks" / "infra-without-proxmox"
-        workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "main.tf.json").write_text(json.dumps(reduced), encoding="utf-8")
-        terraform(workdir, "init", "-input=false", env=self.env())
-        terraform(workdir, "apply", "-auto-approve", "-input=false", env=self.env())
+    def apply_infra(self) -> None:
+        """`cdktf deploy infra`: the guests on the stand-in's cluster, the gateway site over
+        SSH to the loopback sshd, the desired state into infra's state."""
+        infra = self.stack_dir("infra")
+        standin = Terraform(
+            terraform_binary(),
+            self.root / ".standin",
+            world=self.root / "proxmox-world.json",
+            extra_env={**self.env(), "SSH_AUTH_SOCK": str(self.ssh_agent.socket)},
+        )
+        if not (infra / ".terraform").exists():
+            standin.init(infra)
+        standin.apply(infra)
         assert (self.root / "terraform.infra.tfstate").is_file()
 
     def apply_portainer(self, *, expect_failure: bool = False) -> str:
@@ -122,15 +117,11 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deployment]:
     terraform_binary()  # skip loudly when terraform is missing
     with FakePortainer() as fake, FakeAgent(host="127.0.0.102") as agent:
         configs = tmp_path / "configs"
-        shutil.copytree(ROOT / "configs", configs)
-        for path in configs.glob("*.yaml"):
-            path.write_text(
-                path.read_text(encoding="utf-8").replace("10.0.0.", "127.0.0."), encoding="utf-8"
-            )
+        copy_to_loopback(ROOT / "configs", configs)
         portainer = configs / "portainer.yaml"
         portainer.write_text(
             re.sub(
@@ -140,9 +131,11 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
             ),
             encoding="utf-8",
         )
-        deployment = Deployment(root=tmp_path, configs=configs, fake=fake, agent=agent)
+        deployment = Deployment(
+            root=tmp_path, configs=configs, fake=fake, agent=agent, ssh_agent=ssh[0]
+        )
         deployment.synth()
-        deployment.apply_infra_state()
+        deployment.apply_infra()
         yield deployment
 
 
@@ -187,7 +180,7 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
         compose.read_text(encoding="utf-8").replace("v1.15.5", "v1.15.6"), encoding="utf-8"
     )
     deployment.synth()
-    deployment.apply_infra_state()
+    deployment.apply_infra()
     fake.clear_log()
     third = deployment.apply_portainer()
     # THEN exactly one stack update reaches Portainer

@@ -6,9 +6,7 @@ test that changes it, so Terraform runs once per stack and scenario.
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,21 +18,7 @@ from rehearsal.loopback import copy_to_loopback
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import Terraform, find_terraform
 from stacks import build_stacks
-from tests.conftest import ROOT
-from tests.terraform import REQUIRE_ENV
-
-GATEWAY = "127.0.0.153"
-"""The reference gateway container on loopback: Terraform delivers its site over SSH."""
-
-
-def terraform_or_skip() -> str:
-    binary = find_terraform()
-    if binary is None:
-        reason = "terraform is not on PATH: the plan tests run real Terraform"
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
-        pytest.skip(reason)
-    return binary
+from tests.conftest import ROOT, terraform_or_skip
 
 
 def synthesize(config_dir: Path, outdir: Path) -> Path:
@@ -77,24 +61,6 @@ class Deployment:
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     """Terraform with the stand-in installed (no cluster kept: see `deployment`)."""
     return Terraform(terraform_or_skip(), tmp_path_factory.mktemp("standin"))
-
-
-@pytest.fixture(scope="session")
-def ssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Agent, GuestSshd]]:
-    """The deployer's ssh-agent and the gateway container's sshd, on loopback port 22."""
-    with Agent(tmp_path_factory.mktemp("agent")) as agent:
-        try:
-            sshd = GuestSshd([GATEWAY], agent.public_key)
-            sshd.__enter__()
-        except PermissionError:
-            reason = "binding port 22 on loopback needs root: the gateway delivery is SSH"
-            if os.environ.get(REQUIRE_ENV) == "1":
-                pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
-            pytest.skip(reason)
-        try:
-            yield agent, sshd
-        finally:
-            sshd.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,9 @@ import pytest
 
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import TerraformError, actions, importing, replace_paths
+from tests.conftest import GATEWAY
 
-from .conftest import GATEWAY, Deployment
+from .conftest import Deployment
 
 VM = "proxmox_virtual_environment_vm"
 CT = "proxmox_virtual_environment_container"
@@ -22,10 +23,12 @@ FILE = "proxmox_virtual_environment_file"
 OPTIONS = "proxmox_virtual_environment_firewall_options"
 RULES = "proxmox_virtual_environment_firewall_rules"
 REPLACE = ["delete", "create"]
-SECOND_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1x7rJXJbGxOUoO3BqJUXhpkCHj3Tf8KDAvmNYnQtDa ops@phoenix"
+SECOND_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1x7rJXJbGxOUoO3BqJUXhpkCHj3Tf8KDAvmNYnQtDa ops"
+EXAMPLE_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA"
+    " replace-with-your-key@phoenix"
 )
-FIRST_KEY_LINE = "        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA replace-with-your-key@phoenix\n    features: [docker, portainer_agent]"
+FIRST_KEY_LINE = f"        - {EXAMPLE_KEY}\n    features: [docker, portainer_agent]"
 
 
 def add_key_to_vm_1002(deployment: Deployment) -> None:
