@@ -11,8 +11,7 @@ from imports.proxmox.virtual_environment_file import (
     VirtualEnvironmentFileSourceRaw,
 )
 
-from .complete_objects import complete_object_attributes
-from .terraform_text import literal
+from .terraform_json import terraform_json_rules
 from .validation import check
 
 
@@ -27,10 +26,8 @@ class CloudInitSnippetProps:
     file_name: str
     """Stable per VM, e.g. `phoenix-vm-1002-user-data.yaml`, so the file id never changes."""
     user_data: str
-    """The `#cloud-config` document. Terraform template syntax in it is escaped."""
-    secret_tokens: tuple[str, ...] = ()
-    """Terraform tokens (e.g. of sensitive variables) placed in `user_data` that must stay
-    interpolations; everything else is literal text. Default: none."""
+    """The `#cloud-config` document: literal text, except Terraform tokens placed in it (a
+    sensitive variable's value, say), which Terraform fills in."""
 
 
 class CloudInitSnippet(Construct):
@@ -44,7 +41,7 @@ class CloudInitSnippet(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: CloudInitSnippetProps) -> None:
         super().__init__(scope, id_)
-        complete_object_attributes(self)
+        terraform_json_rules(self)
         check(
             f"snippet {props.file_name}",
             [
@@ -55,16 +52,15 @@ class CloudInitSnippet(Construct):
                 ("/" in props.file_name, "file_name must not contain '/'"),
             ],
         )
-        data = literal(props.user_data)
-        for token in props.secret_tokens:
-            data = data.replace(literal(token), token)
         self.file = VirtualEnvironmentFile(
             self,
             "resource",
             node_name=props.node_name,
             datastore_id=props.datastore_id,
             content_type="snippets",
-            source_raw=VirtualEnvironmentFileSourceRaw(data=data, file_name=props.file_name),
+            source_raw=VirtualEnvironmentFileSourceRaw(
+                data=props.user_data, file_name=props.file_name
+            ),
         )
         self.file.override_logical_id(id_)
 

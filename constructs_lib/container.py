@@ -26,8 +26,8 @@ from imports.proxmox.virtual_environment_container import (
     VirtualEnvironmentContainerStartup,
 )
 
-from .complete_objects import complete_object_attributes
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
+from .terraform_json import terraform_json_rules
 from .validation import check, sizing_rules
 
 
@@ -127,7 +127,7 @@ class PhoenixContainer(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixContainerProps) -> None:
         super().__init__(scope, id_)
-        complete_object_attributes(self)
+        terraform_json_rules(self)
         check(
             f"container {props.vm_id}",
             [

@@ -20,8 +20,8 @@ from imports.proxmox.virtual_environment_firewall_rules import (
     VirtualEnvironmentFirewallRulesRule,
 )
 
-from .complete_objects import complete_object_attributes
 from .container import PhoenixContainer
+from .terraform_json import terraform_json_rules
 from .validation import check
 from .vm import PhoenixVm
 
@@ -85,7 +85,7 @@ class GuestFirewall(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: GuestFirewallProps) -> None:
         super().__init__(scope, id_)
-        complete_object_attributes(self)
+        terraform_json_rules(self)
         check(
             f"firewall {id_}",
             [
@@ -199,7 +199,7 @@ class ClusterFirewall(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: ClusterFirewallProps) -> None:
         super().__init__(scope, id_)
-        complete_object_attributes(self)
+        terraform_json_rules(self)
         check(
             "cluster firewall",
             [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from cdktf import DataResource, Fn, LocalExecProvisioner
 from constructs import Construct
 
-from .terraform_text import literal
+from .terraform_json import terraform_json_rules
 from .validation import check
 
 DESIRED_STATE_ENV = "PHOENIX_DESIRED_STATE"
@@ -48,6 +48,7 @@ class PortainerReconcile(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PortainerReconcileProps) -> None:
         super().__init__(scope, id_)
+        terraform_json_rules(self)
         check(
             f"portainer reconcile {id_}",
             [
@@ -72,7 +73,7 @@ class PortainerReconcile(Construct):
                 LocalExecProvisioner(
                     type="local-exec",
                     interpreter=["/bin/sh", "-c"],
-                    command=literal(command),
+                    command=command,
                     working_dir=props.project_dir,
                     # Not secret by construction (secrets are env references); marking it
                     # nonsensitive keeps the reconcile's progress lines visible in the apply.

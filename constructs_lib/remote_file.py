@@ -10,7 +10,7 @@ from cdktf import DataResource, FileProvisioner, RemoteExecProvisioner, SSHProvi
 from constructs import Construct
 
 from .container import PhoenixContainer
-from .terraform_text import literal
+from .terraform_json import terraform_json_rules
 from .validation import check
 from .vm import PhoenixVm
 
@@ -47,6 +47,7 @@ class RemoteConfigFile(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: RemoteConfigFileProps) -> None:
         super().__init__(scope, id_)
+        terraform_json_rules(self)
         check(
             f"remote file {id_}",
             [
@@ -74,12 +75,8 @@ class RemoteConfigFile(Construct):
             },
             connection=connection,
             provisioners=[
-                FileProvisioner(
-                    type="file", content=literal(props.content), destination=props.staged_path
-                ),
-                RemoteExecProvisioner(
-                    type="remote-exec", inline=[literal(command) for command in props.commands]
-                ),
+                FileProvisioner(type="file", content=props.content, destination=props.staged_path),
+                RemoteExecProvisioner(type="remote-exec", inline=list(props.commands)),
             ],
         )
         self.resource.override_logical_id(id_)

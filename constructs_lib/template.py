@@ -23,7 +23,7 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmSerialDevice,
 )
 
-from .complete_objects import complete_object_attributes
+from .terraform_json import terraform_json_rules
 from .validation import check, sizing_rules
 
 
@@ -85,7 +85,7 @@ class PhoenixVmTemplate(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixVmTemplateProps) -> None:
         super().__init__(scope, id_)
-        complete_object_attributes(self)
+        terraform_json_rules(self)
         check(
             f"template {props.vm_id}",
             [

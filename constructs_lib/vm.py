@@ -28,9 +28,9 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmStartup,
 )
 
-from .complete_objects import complete_object_attributes
 from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
 from .template import PhoenixVmTemplate
+from .terraform_json import terraform_json_rules
 from .validation import check, sizing_rules
 
 
@@ -117,7 +117,7 @@ class PhoenixVm(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixVmProps) -> None:
         super().__init__(scope, id_)
-        complete_object_attributes(self)
+        terraform_json_rules(self)
         check(
             f"vm {props.vm_id}",
             [

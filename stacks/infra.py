@@ -48,7 +48,7 @@ from constructs_lib.bootstrap import (
     VmBootstrap,
     render_user_data,
 )
-from constructs_lib.terraform_text import literal, literal_deep
+from constructs_lib.terraform_json import terraform_json_rules
 from fleet import Fleet
 from fleet.guests import (
     Container,
@@ -93,6 +93,8 @@ class InfraStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, fleet: Fleet) -> None:
         super().__init__(scope, id_)
+        # Config text reaches Terraform as literal text, by construction (terraform_json.py).
+        terraform_json_rules(self)
         self.fleet = fleet
         LocalBackend(self, path=local_state_path(id_))
         proxmox = fleet.proxmox
@@ -200,7 +202,7 @@ class InfraStack(TerraformStack):
             TerraformOutput(
                 self,
                 "portainer",
-                value=literal_deep(desired),
+                value=desired,
                 description="Desired Portainer state (docs/outputs.md, schema_version 1).",
                 static_id=True,
             )
@@ -209,7 +211,7 @@ class InfraStack(TerraformStack):
             state = DataResource(
                 self,
                 "portainer_desired_state",
-                input={"json": literal(json.dumps(desired, sort_keys=True, separators=(",", ":")))},
+                input={"json": json.dumps(desired, sort_keys=True, separators=(",", ":"))},
             )
             self.desired_state_json = Token.as_string(state.output.lookup("json"))
 
@@ -227,7 +229,6 @@ class InfraStack(TerraformStack):
                 datastore_id=node.datastores.snippets,
                 file_name=f"phoenix-vm-{vmid}-user-data.yaml",
                 user_data=render_user_data(self._bootstrap(vm)),
-                secret_tokens=(self.agent_secret,) if self.agent_secret else (),
             ),
         )
         return PhoenixVm(

@@ -6,6 +6,7 @@ from cdktf import LocalBackend, TerraformStack
 from constructs import Construct
 
 from constructs_lib.portainer_reconcile import PortainerReconcile, PortainerReconcileProps
+from constructs_lib.terraform_json import terraform_json_rules
 
 from .infra import InfraStack, local_state_path
 
@@ -20,6 +21,7 @@ class PortainerStack(TerraformStack):
 
     def __init__(self, scope: Construct, id_: str, infra: InfraStack) -> None:
         super().__init__(scope, id_)
+        terraform_json_rules(self)
         if infra.desired_state_json is None:
             raise ValueError("the infra stack has no Portainer desired state to reconcile")
         LocalBackend(self, path=local_state_path(id_))

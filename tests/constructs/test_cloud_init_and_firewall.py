@@ -43,7 +43,6 @@ def test_snippet_escapes_template_syntax_but_keeps_secret_tokens(tmp_path: Path)
             datastore_id="local",
             file_name="vm-1002.yaml",
             user_data=text,
-            secret_tokens=(secret,),
         ),
     )
     snippet = resource(synth_json(scope), "proxmox_virtual_environment_file", "user_data_1002")

@@ -45,7 +45,6 @@ def every_construct(tmp_path: Path) -> TerraformStack:
             datastore_id="local",
             file_name="vm-1002.yaml",
             user_data=f"#cloud-config\nruncmd:\n- echo ${{HOME}} {secret}\n",
-            secret_tokens=(secret,),
         ),
     )
     vm = minimal_vm(scope, "10.0.0.102/24")
