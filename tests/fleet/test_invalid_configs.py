@@ -254,7 +254,8 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         write(QDRANT_COMPOSE, "services:\n  qdrant:\n    image: [qdrant\n"),
         [
             f"{S}: stacks.qdrant.compose_file: compose file {QDRANT_COMPOSE} is not valid YAML: "
-            "line 4, column 1: expected ',' or ']', but got '<stream end>'"
+            "line 3, column 12: the '[' opened here is never closed (expected ',' or ']', but "
+            "got '<stream end>' on line 4)"
         ],
     ),
     (
@@ -564,7 +565,10 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             edit("proxmox.yaml", "nodes:\n", "nodes: [\n"),
             edit("guests.yaml", "ip: 10.0.0.102/24", "network: lan\n      ip: 10.0.0.102/24"),
         ),
-        [f"{P}: line 15, column 12: expected ',' or ']', but got ':'"],
+        [
+            f"{P}: line 13, column 8: the '[' opened here is never closed (expected ',' or ']', "
+            "but got ':' on line 15)"
+        ],
     ),
     (
         "vmid_clash_with_an_invalid_entry_is_still_reported",
@@ -677,8 +681,8 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         "yaml_syntax_error",
         edit("guests.yaml", "    name: nginx\n", "    name: nginx\n   cores: 1\n"),
         [
-            f"{G}: line {NGINX_LINE + 1}, column 4: expected <block end>, "
-            "but found '<block mapping start>'"
+            f"{G}: line {NGINX_LINE + 1}, column 4: this line is indented differently from the "
+            "lines before it"
         ],
     ),
     (

@@ -8,6 +8,7 @@ rules accept must come out of synthesis escaped, so Terraform never evaluates it
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import shutil
@@ -62,7 +63,7 @@ def write(config_dir: Path, docs: dict[str, dict[str, Any]]) -> None:
 def put(document: dict[str, Any], path: Path_, text: str) -> None:
     """Set `path` to `text`, spelling a short form (`NAME: value`) out as a mapping."""
     node: Any = document
-    for part, following in zip(path[:-1], path[1:], strict=True):
+    for part, following in itertools.pairwise(path):
         child = node.get(part) if isinstance(node, dict) else node[part]
         if isinstance(following, str) and not isinstance(child, dict):
             child = {}

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from fleet.documents import DocumentError, StrictYamlLoader, _FastStrictYamlLoader, load_yaml
+from fleet.documents import (
+    DocumentError,
+    StrictYamlLoader,
+    _FastStrictYamlLoader,
+    load_json,
+    load_yaml,
+)
 from tests.conftest import ROOT
 
 YAML12 = """
@@ -60,11 +67,50 @@ def test_fails_when_a_key_appears_twice_with_the_same_position_either_way() -> N
     )
 
 
-def test_fails_with_the_pure_parsers_words_on_a_syntax_error() -> None:
+def test_fails_with_the_pure_parsers_position_on_a_syntax_error() -> None:
+    # GIVEN a line indented one space short: libyaml and the pure parser both stop there
     text = "a:\n  b: 1\n c: 2\n"
     with pytest.raises(DocumentError) as raised:
         load_yaml(text)
-    with pytest.raises(yaml.YAMLError) as pure:
+    with pytest.raises(yaml.MarkedYAMLError) as pure:
         yaml.load(text, Loader=StrictYamlLoader)
-    assert str(pure.value.problem) in str(raised.value)  # type: ignore[attr-defined]
-    assert str(raised.value).startswith("line 3, column 2: ")
+    mark = pure.value.problem_mark
+    assert mark is not None
+    # THEN the message points at the same place, in words rather than parser tokens
+    assert str(raised.value) == (
+        f"line {mark.line + 1}, column {mark.column + 1}: this line is indented differently "
+        "from the lines before it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\nb: 'open\nc: 2\nd: 3\n", "line 2, column 4: the quote opened here is never closed"),
+        ("a: [1, 2\nb: 3\n", "line 1, column 4: the '[' opened here is never closed"),
+        ("? [1003, 1004]\n: x\n", "line 1, column 3: a key must be text or a number, not a list"),
+        ("a: " + "9" * 5000 + "\n", "line 1, column 4: a number of 5000 digits is too long"),
+        ("&a [*a]\n", "line 1, column 1: an alias refers to the value that contains it"),
+        ("a:\n\tb: 1\n", "line 2, column 1: a tab cannot indent YAML; use spaces"),
+    ],
+    ids=["unclosed quote", "unclosed bracket", "list as key", "huge number", "self alias", "tab"],
+)
+def test_fails_at_the_line_of_the_mistake(text: str, message: str) -> None:
+    with pytest.raises(DocumentError, match="^" + re.escape(message)):
+        load_yaml(text)
+
+
+def test_fails_when_aliases_would_multiply_the_document() -> None:
+    # GIVEN a "billion laughs": six levels of nine aliases each (9**6 values expanded)
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    for level in range(1, 6):
+        aliases = ",".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{aliases}]")
+    # WHEN it is read THEN it is refused at the alias that crosses the limit, unexpanded
+    with pytest.raises(DocumentError, match="aliases expand the document past 100,000 values"):
+        load_yaml("\n".join(lines) + "\n")
+
+
+def test_json_numbers_are_bounded_too() -> None:
+    with pytest.raises(DocumentError, match=r"^line 2: a number of 40 digits is too long"):
+        load_json('{"a": 1,\n "b": ' + "1" * 40 + "}")
