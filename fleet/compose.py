@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import DocumentError, kind_of, load_yaml
+from .hints import shown
 
 
 class ComposeError(ValueError):
@@ -33,7 +34,7 @@ class ComposeFile:
 def read_compose(config_dir: Path, relative: str) -> ComposeFile:
     """Read and sanity-check a compose file. Raises ComposeError with a one-line reason."""
     if Path(relative).is_absolute() or ".." in Path(relative).parts:
-        raise ComposeError(f"{relative!r} must be a path inside the config directory")
+        raise ComposeError(f"{shown(relative)} must be a path inside the config directory")
     path = config_dir / relative
     try:
         content = path.read_text(encoding="utf-8")
@@ -59,7 +60,7 @@ def read_compose(config_dir: Path, relative: str) -> ComposeFile:
     for name, service in services.items():
         if not isinstance(service, dict):
             raise ComposeError(
-                f"compose file {relative}: service {name!r} must be a mapping "
+                f"compose file {relative}: service {shown(name)} must be a mapping "
                 f"(got {kind_of(service)})"
             )
     return ComposeFile(
@@ -96,4 +97,4 @@ def _host_port(entry: Any) -> int | None:
 
 
 def _single_port(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < int(text) < 65536 else None
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 65536 else None

@@ -123,7 +123,7 @@ def _json_object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, A
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise DocumentError(f"key {key!r} appears twice in one object")
+            raise DocumentError(f"key {shown(key)} appears twice in one object")
         result[key] = value
     return result
 

@@ -10,9 +10,18 @@ from ipaddress import IPv4Address
 from operator import attrgetter
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    HttpUrl,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .base import ConfigModel
+from .hints import shown
 from .types import (
     AbsolutePath,
     BridgeName,
@@ -48,12 +57,12 @@ Description = Annotated[str, Field(max_length=8192)]
 class Startup(ConfigModel):
     """Boot ordering when the node starts (Proxmox `startup`)."""
 
-    order: int | None = Field(default=None, ge=0, le=999_999)
+    order: StrictInt | None = Field(default=None, ge=0, le=999_999)
     """Position in the node's boot sequence; lower starts first. Default: unordered, started
     after every ordered guest."""
-    up_delay_seconds: int | None = Field(default=None, ge=0, le=3600)
+    up_delay_seconds: StrictInt | None = Field(default=None, ge=0, le=3600)
     """Wait this long after starting the guest before starting the next. Default: no wait."""
-    down_delay_seconds: int | None = Field(default=None, ge=0, le=3600)
+    down_delay_seconds: StrictInt | None = Field(default=None, ge=0, le=3600)
     """Wait this long after stopping the guest before stopping the next. Default: no wait."""
 
 
@@ -119,7 +128,9 @@ class FirewallRule(ConfigModel):
     def _ports_need_protocol(self) -> FirewallRule:
         ports = " and ".join(name for name in ("dport", "sport") if getattr(self, name))
         if self.macro and self.proto:
-            raise ValueError(f"give either macro {self.macro!r} or proto {self.proto!r}, not both")
+            raise ValueError(
+                f"give either macro {shown(self.macro)} or proto {shown(self.proto)}, not both"
+            )
         if ports and not (self.proto or self.macro):
             raise ValueError(f"a rule with {ports} needs proto: tcp or udp (or a macro)")
         if ports and self.proto in ("icmp", "ipv6-icmp"):
@@ -255,11 +266,11 @@ class VmTemplate(ConfigModel):
     image: CloudImage | None = None
     """Cloud image to build the template from; required when managed. Default: no image
     (only valid with `managed: false`)."""
-    cores: int = Field(default=2, ge=1, le=128)
+    cores: StrictInt = Field(default=2, ge=1, le=128)
     """CPU cores while the template is built. Default: 2."""
-    memory_mib: int = Field(default=2048, ge=256, le=4_194_304)
+    memory_mib: StrictInt = Field(default=2048, ge=256, le=4_194_304)
     """Memory in MiB while the template is built. Default: 2048."""
-    disk_gib: int = Field(default=8, ge=1, le=65_536)
+    disk_gib: StrictInt = Field(default=8, ge=1, le=65_536)
     """Size of the template's boot disk; clones may only grow it. Default: 8."""
     datastore: DatastoreId | None = None
     """Datastore for the template's disk. Default: the node's disks datastore."""
@@ -286,15 +297,15 @@ class Vm(GuestBase):
 
     template: VmId
     """VMID of the template to clone (a key of `templates`)."""
-    cores: int = Field(default=2, ge=1, le=128)
+    cores: StrictInt = Field(default=2, ge=1, le=128)
     """CPU cores. Default: 2."""
     cpu_type: Annotated[
         str, Matches(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", "CPU type", "a QEMU CPU model such as host")
     ] = "x86-64-v2-AES"
     """QEMU CPU model. Default: `x86-64-v2-AES` (the provider's default `qemu64` lacks AES)."""
-    memory_mib: int = Field(default=2048, ge=256, le=4_194_304)
+    memory_mib: StrictInt = Field(default=2048, ge=256, le=4_194_304)
     """Memory in MiB (no ballooning). Default: 2048."""
-    disk_gib: int = Field(default=32, ge=1, le=65_536)
+    disk_gib: StrictInt = Field(default=32, ge=1, le=65_536)
     """Boot disk size; at least the template's. Default: 32."""
     datastore: DatastoreId | None = None
     """Datastore for the disk and cloud-init drive. Default: the node's disks datastore."""
@@ -311,7 +322,7 @@ class Vm(GuestBase):
         list[NfsVolume], Unique(key=attrgetter("mount_point"), what="mount point")
     ] = []
     """NFS volumes mounted at boot. Default: no volumes."""
-    agent_timeout_seconds: int = Field(default=300, ge=30, le=3600)
+    agent_timeout_seconds: StrictInt = Field(default=300, ge=30, le=3600)
     """How long Terraform waits for the guest agent to report an address. Default: 300."""
     on_bootstrap_change: Literal["keep", "replace"] = "keep"
     """What a changed cloud-init bootstrap (features, volumes, user, keys) does to this VM once
@@ -384,7 +395,7 @@ class OsTemplate(ConfigModel):
 class RootFs(ConfigModel):
     """The container's root disk."""
 
-    size_gib: int = Field(default=8, ge=1, le=65_536)
+    size_gib: StrictInt = Field(default=8, ge=1, le=65_536)
     """Size in GiB; it can only grow (shrinking recreates the container). Default: 8."""
     datastore: DatastoreId | None = None
     """Storage for the root disk. Default: the node's disks datastore."""
@@ -414,11 +425,11 @@ class Container(GuestBase):
     Default: none, the container must stay unprivileged."""
     features: ContainerFeatures = ContainerFeatures()
     """LXC features. Default: all off."""
-    cores: int = Field(default=1, ge=1, le=128)
+    cores: StrictInt = Field(default=1, ge=1, le=128)
     """CPU cores. Default: 1."""
-    memory_mib: int = Field(default=512, ge=16, le=4_194_304)
+    memory_mib: StrictInt = Field(default=512, ge=16, le=4_194_304)
     """Memory in MiB. Default: 512."""
-    swap_mib: int = Field(default=512, ge=0, le=4_194_304)
+    swap_mib: StrictInt = Field(default=512, ge=0, le=4_194_304)
     """Swap in MiB; 0 disables it. Default: 512."""
     rootfs: RootFs = RootFs()
     """Root disk. Default: 8 GiB on the node's disks datastore."""

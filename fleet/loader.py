@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .checks import CheckContext, ConfigFiles, check_fleet
 from .compose import ComposeError, ComposeFile, read_compose
 from .documents import DocumentError, parse_document
 from .errors import ConfigProblem, FleetConfigError
@@ -20,6 +19,7 @@ from .hints import closest
 from .invalid import InvalidParts
 from .portainer import PortainerConfig
 from .proxmox import ProxmoxConfig
+from .rules import CheckContext, ConfigFiles, check_fleet
 from .sections import EXTENSIONS, SECTION_NAMES, SECTIONS, empty_section, validate_section
 from .stacks import StacksConfig
 
@@ -115,9 +115,18 @@ def _display(path: Path) -> str:
 def _find_files(
     config_dir: Path, problems: list[ConfigProblem], invalid: InvalidParts
 ) -> dict[str, Path]:
-    """The file of each section found; flags unknown files and sections written twice."""
+    """The file of each section found. Anything that looks meant as a config file but would
+    not be read (another case or extension, a directory, a broken symlink) is reported rather
+    than skipped, so a section never vanishes silently."""
     found: dict[str, list[Path]] = {name: [] for name in SECTION_NAMES}
     for path in sorted(config_dir.iterdir()):
+        problem = _unreadable_config(path)
+        if problem is not None:
+            problems.append(ConfigProblem(_display(path), "", problem))
+            stem = path.name.split(".", 1)[0].lower()
+            if stem in found and path.suffix.lower() in EXTENSIONS:
+                invalid.sections.add(stem)  # meant as that section: don't also say "missing"
+            continue
         if not path.is_file() or path.suffix not in EXTENSIONS:
             continue
         if path.stem in found:
@@ -149,6 +158,31 @@ def _find_files(
         elif candidates:
             chosen[name] = candidates[0]
     return chosen
+
+
+def _unreadable_config(path: Path) -> str | None:
+    """Why `path`, named like a config file, would not be read as one; None otherwise."""
+    name = path.name
+    stem, _, rest = name.partition(".")
+    suffix = f".{rest.lower()}" if rest else ""
+    looks_like_config = suffix in EXTENSIONS or stem.lower() in SECTION_NAMES
+    if not looks_like_config or name.startswith("."):
+        return None
+    if path.is_symlink() and not path.exists():
+        return f"a symlink to {path.readlink()}, which does not exist"
+    if path.is_dir():
+        return "a directory, not a config file" if suffix in EXTENSIONS else None
+    if not path.is_file():
+        return "not a regular file"
+    proper = f"{stem.lower()}{suffix}"
+    if suffix in EXTENSIONS and name != proper and stem.lower() in SECTION_NAMES:
+        return f"file names are case-sensitive; did you mean {proper}?"
+    if suffix not in EXTENSIONS and stem.lower() in SECTION_NAMES:
+        return (
+            f"not read: Phoenix reads {stem.lower()}.yaml (or .yml, .json); rename it, or move "
+            "it out of the config directory"
+        )
+    return None
 
 
 def _parse(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | None:

@@ -16,19 +16,9 @@ from pydantic_core import ErrorDetails
 
 from .documents import kind_of
 from .hints import closest, did_you_mean, listing, shown
+from .secrets import looks_secret, secret_name
 
 Location = tuple[str | int, ...]
-
-# Keys that would hold a secret; configs never do, so say where secrets go instead.
-SECRET_KEY = re.compile(
-    r"(password|passwd|secret|token|api_?key|private_?key|credential)", re.IGNORECASE
-)
-
-# Values that are secrets whatever key holds them.
-SECRET_VALUE = re.compile(
-    r"(-----BEGIN [A-Z ]*PRIVATE KEY-----|PVEAPIToken=|^ptr_[A-Za-z0-9+/=]{16,}|"
-    r"^(ghp|gho|github_pat|glpat|xox[bp])[-_][A-Za-z0-9_-]{16,})"
-)
 
 # Built-in pydantic errors already worded well enough, keyed by type, as templates.
 _WORDING: dict[str, str] = {
@@ -164,15 +154,15 @@ def _child(node: Any, part: str | int) -> Any:
 
 
 def _unknown_key(key: str, parent: Location, model: type[BaseModel], secrets_hint: str) -> str:
-    if SECRET_KEY.search(key):
-        return f"unknown key {key!r}: secrets never go in config files; {secrets_hint}"
+    if secret_name(key):
+        return f"unknown key {shown(key)}: secrets never go in config files; {secrets_hint}"
     allowed = allowed_keys(model, parent)
     match = closest(key, allowed)
     if match is not None:
-        return f"unknown key {key!r}; did you mean {match!r}?"
+        return f"unknown key {shown(key)}; did you mean {match!r}?"
     if allowed:
-        return f"unknown key {key!r} (allowed: {listing(sorted(allowed))})"
-    return f"unknown key {key!r}"
+        return f"unknown key {shown(key)} (allowed: {listing(sorted(allowed))})"
+    return f"unknown key {shown(key)}"
 
 
 def _not_a_choice(value: Any, expected: str) -> str:
@@ -185,11 +175,6 @@ def _too_short(kind: str, ctx: dict[str, Any]) -> str:
     if kind == "string_too_short":
         return "must not be empty" if minimum == 1 else f"needs at least {minimum} characters"
     return "must not be empty" if minimum == 1 else f"needs at least {minimum} entries"
-
-
-def looks_secret(value: object) -> bool:
-    """True for values that must not be printed: private keys and API tokens."""
-    return isinstance(value, str) and bool(SECRET_VALUE.search(value))
 
 
 def _mentions(message: str, value: Any) -> bool:

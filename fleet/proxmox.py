@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, HttpUrl, StrictBool, ValidationInfo, field_validator
 
 from .base import ConfigModel
+from .hints import shown
 from .types import (
     BridgeName,
     DatastoreId,
@@ -42,10 +43,11 @@ class ProxmoxApi(ConfigModel):
     def _no_api_path(cls, endpoint: HttpUrl) -> HttpUrl:
         if endpoint.path and "api2" in endpoint.path:
             raise ValueError(
-                f"{str(endpoint)!r}: give the base URL (https://host:8006/), without /api2/json"
+                f"{shown(str(endpoint))}: give the base URL (https://host:8006/), "
+                "without /api2/json"
             )
         if endpoint.scheme != "https":
-            raise ValueError(f"{str(endpoint)!r}: the Proxmox API is served over https")
+            raise ValueError(f"{shown(str(endpoint))}: the Proxmox API is served over https")
         return endpoint
 
 
@@ -113,8 +115,12 @@ class Network(ConfigModel):
                 try:
                     network = IPv4Network(value, strict=False)
                 except ValueError:
-                    raise ValueError(f"{value!r} is not an IPv4 network like 10.0.0.0/24") from None
-                raise ValueError(f"{value!r} has host bits set; the network is {network}") from None
+                    raise ValueError(
+                        f"{shown(value)} is not an IPv4 network like 10.0.0.0/24"
+                    ) from None
+                raise ValueError(
+                    f"{shown(value)} has host bits set; the network is {network}"
+                ) from None
         return value
 
     @field_validator("gateway")

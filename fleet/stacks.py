@@ -18,6 +18,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from .base import ConfigModel
+from .hints import shown
 from .types import EnvName, StackName
 
 # Phoenix marks the stacks it owns with env vars of its own (see portainer/desired.py).
@@ -85,7 +86,7 @@ class StackSpec(ConfigModel):
         path = PurePosixPath(value)
         if path.is_absolute() or ".." in path.parts or "\\" in value:
             raise ValueError(
-                f"{value!r} must be a relative path inside the config directory, "
+                f"{shown(value)} must be a relative path inside the config directory, "
                 "like stacks/<name>/compose.yaml"
             )
         return value

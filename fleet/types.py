@@ -20,10 +20,14 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
+    StrictInt,
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
+
+from .documents import kind_of
+from .hints import lookalike_note, shown
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,13 @@ class Matches:
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        compiled = re.compile(self.pattern)
+        compiled = re.compile(self.pattern, re.ASCII)  # \d is 0-9, never other digits
 
         def check(value: str) -> str:
             if not compiled.fullmatch(value):
-                raise ValueError(f"{value!r} is not a valid {self.what}: {self.rule}")
+                raise ValueError(
+                    f"{shown(value)} is not a valid {self.what}: {self.rule}{lookalike_note(value)}"
+                )
             return value
 
         return core_schema.no_info_after_validator_function(check, handler(source))
@@ -71,9 +77,8 @@ class Unique:
             for item in items:
                 key = self.key(item)
                 if key in seen:
-                    shown = repr(_shorten(key)) if isinstance(key, str) else str(key)
                     what = f"{self.what} " if self.what else ""
-                    raise ValueError(f"{what}{shown} is listed twice")
+                    raise ValueError(f"{what}{shown(key)} is listed twice")
                 seen.add(key)
             return items
 
@@ -100,15 +105,26 @@ VMID_MAX = 999_999_999
 
 
 def _vmid(value: object) -> int:
-    number: object = value
-    if isinstance(value, str) and value.isdigit():
-        number = int(value)  # JSON object keys are strings
+    """A VMID value: a whole number in range (JSON Schema: integer)."""
+    return _vmid_number(value, value)
+
+
+def _vmid_key(value: object) -> int:
+    """A VMID as a mapping key: YAML reads `1002:` as a number, JSON keys are always text."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return _vmid_number(int(value), value)
+    return _vmid_number(value, value)
+
+
+def _vmid_number(number: object, value: object) -> int:
     if (
         isinstance(number, bool)
         or not isinstance(number, int)
         or not (VMID_MIN <= number <= VMID_MAX)
     ):
-        raise ValueError(f"a VMID is a whole number from {VMID_MIN} to {VMID_MAX} (got {value!r})")
+        raise ValueError(
+            f"a VMID is a whole number from {VMID_MIN} to {VMID_MAX} (got {shown(value)})"
+        )
     return number
 
 
@@ -121,7 +137,7 @@ VmId = Annotated[
 
 VmIdKey = Annotated[
     int,
-    PlainValidator(_vmid),
+    PlainValidator(_vmid_key),
     # YAML and JSON keys are text to an editor; the digits pattern bounds 100..999999999.
     WithJsonSchema({"type": "string", "pattern": "^[1-9][0-9]{2,8}$"}),
 ]
@@ -234,9 +250,9 @@ NumberAsText = BeforeValidator(_number_as_text)
 """YAML reads `version: 2.44` or `tag: 1` as numbers; keep them as the text written."""
 
 
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
-VlanId = Annotated[int, Field(ge=1, le=4094)]
+VlanId = Annotated[StrictInt, Field(ge=1, le=4094)]
 
 Version = Annotated[
     str,
@@ -247,9 +263,9 @@ Version = Annotated[
 
 def _absolute_path(value: str) -> str:
     if not value.startswith("/"):
-        raise ValueError(f"{value!r} must be an absolute path")
+        raise ValueError(f"{shown(value)} must be an absolute path")
     if any(part == ".." for part in value.split("/")):
-        raise ValueError(f"{value!r} must not contain '..'")
+        raise ValueError(f"{shown(value)} must not contain '..'")
     return value.rstrip("/") or "/"
 
 
@@ -275,7 +291,7 @@ MountPath = Annotated[
 
 def _text(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"should be text (got {value!r})")
+        raise ValueError(f"should be text (got {kind_of(value)})")
     return value.strip()
 
 
@@ -285,7 +301,7 @@ _MAC = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}")
 def _mac(value: object) -> str:
     upper = _text(value).upper()
     if not _MAC.fullmatch(upper):
-        raise ValueError(f"{value!r} is not a MAC address like BC:24:11:00:00:01")
+        raise ValueError(f"{shown(value)} is not a MAC address like BC:24:11:00:00:01")
     if int(upper[:2], 16) & 1:
         raise ValueError(f"{value} is a multicast address; a guest needs a unicast MAC")
     return upper
@@ -306,14 +322,9 @@ def _ssh_public_key(value: object) -> str:
         raise ValueError("this is a private key; list public keys only (the .pub file)")
     if not _SSH_KEY.fullmatch(text):
         raise ValueError(
-            f"{_shorten(text)!r} is not an OpenSSH public key (expected 'ssh-ed25519 AAAA... "
-            "comment')"
+            f"{shown(text)} is not an OpenSSH public key (expected 'ssh-ed25519 AAAA... comment')"
         )
     return text
-
-
-def _shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 SshPublicKey = Annotated[
@@ -332,7 +343,7 @@ def _guest_ip(value: object) -> IPv4Interface | Literal["dhcp"]:
         except ValueError:
             pass
     raise ValueError(
-        f"{value!r} is not an IPv4 address with prefix length (like 10.0.0.102/24) or 'dhcp'"
+        f"{shown(value)} is not an IPv4 address with prefix length (like 10.0.0.102/24) or 'dhcp'"
     )
 
 
@@ -343,13 +354,13 @@ GuestIp = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^(dhcp|(\d{1,3}\.){3}\d{1,3}/\d{1,2})$"}),
 ]
 
-_PORT_ITEM = re.compile(r"(\d{1,5})(?::(\d{1,5}))?")
+_PORT_ITEM = re.compile(r"(\d{1,5})(?::(\d{1,5}))?", re.ASCII)
 
 
 def _port_list(value: object) -> str:
     """Proxmox firewall port syntax: `6333`, `8000:8100`, `80,443`, each port 1..65535."""
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
-    problem = f"{text!r} is not a port list like 6333, 8000:8100 or 80,443 (ports 1-65535)"
+    problem = f"{shown(text)} is not a port list like 6333, 8000:8100 or 80,443 (ports 1-65535)"
     for item in text.split(","):
         match = _PORT_ITEM.fullmatch(item.strip())
         if match is None:
@@ -396,7 +407,7 @@ def _firewall_address(value: object) -> str:
                 IPv4Network(item, strict=False)
         except ValueError:
             raise ValueError(
-                f"{item!r} is not an IPv4 address, CIDR, range (a-b), alias or +ipset"
+                f"{shown(item)} is not an IPv4 address, CIDR, range (a-b), alias or +ipset"
             ) from None
     return text
 

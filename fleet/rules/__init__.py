@@ -1,0 +1,45 @@
+"""The rule book: every fleet-wide check, in one ordered list.
+
+Rules no single file can check (uniqueness, references, addresses, roles, secrets) live here,
+one module per concern. Each rule is a small function yielding problems, so every mistake is
+reported in one run. Rules see only what validated; they ask `InvalidParts` before blaming a
+reference to something that was declared but is already reported as invalid. `fleet validate`,
+`make synth` and `cdktf synth` all run exactly these rules: constructs keep their own guards
+only as programming-error assertions a valid fleet never trips.
+"""
+
+from __future__ import annotations
+
+from ..errors import ConfigProblem
+from ..fleet import Fleet
+from .context import CheckContext, ConfigFiles, Rule
+from .gateway import gateway_routes
+from .guests import containers_privilege, vm_references
+from .identity import known_nodes, unique_names, unique_node_addresses, unique_vmids
+from .network import addresses_inside_networks, unique_addresses
+from .plaintext import no_inline_secrets
+from .portainer import portainer_server, stack_names, vm_roles
+
+RULES: tuple[Rule, ...] = (
+    unique_vmids,
+    unique_names,
+    unique_addresses,
+    addresses_inside_networks,
+    known_nodes,
+    unique_node_addresses,
+    vm_references,
+    vm_roles,
+    portainer_server,
+    stack_names,
+    no_inline_secrets,
+    containers_privilege,
+    gateway_routes,
+)
+
+
+def check_fleet(fleet: Fleet, ctx: CheckContext) -> list[ConfigProblem]:
+    """Run every rule; return all problems found."""
+    return [problem for rule in RULES for problem in rule(fleet, ctx)]
+
+
+__all__ = ["RULES", "CheckContext", "ConfigFiles", "Rule", "check_fleet"]
