@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .documents import DocumentError, kind_of, load_yaml
 from .hints import shown
+from .secrets import looks_secret, secret_name
 
 
 class ComposeError(ValueError):
@@ -29,6 +32,12 @@ class ComposeFile:
     """Service names, sorted."""
     published_ports: frozenset[int]
     """Host TCP ports the services publish (`ports:`); gateway routes may target them."""
+    variables: frozenset[str] = frozenset()
+    """Variables the file interpolates without a default (`${NAME}`, `$NAME`, `${NAME:?}`):
+    each must be a stack variable, or Compose substitutes an empty string."""
+    inline_secrets: tuple[str, ...] = ()
+    """Where the file holds what looks like a literal secret (`services.db.environment.
+    POSTGRES_PASSWORD`), rather than a `${VARIABLE}` the stack fills in."""
 
 
 def read_compose(config_dir: Path, relative: str) -> ComposeFile:
@@ -69,7 +78,64 @@ def read_compose(config_dir: Path, relative: str) -> ComposeFile:
         sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
         services=tuple(sorted(str(name) for name in services)),
         published_ports=frozenset(_published_ports(services)),
+        variables=frozenset(_required_variables(document)),
+        inline_secrets=tuple(_inline_secrets(services)),
     )
+
+
+# `$$` is a literal dollar; `${NAME}`, `${NAME:?msg}`, `${NAME-default}` and `$NAME` refer to
+# variables. Only those without a default need a value.
+_VARIABLE = re.compile(
+    r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])[^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))",
+    re.ASCII,
+)
+
+
+def _required_variables(document: Any) -> set[str]:
+    found: set[str] = set()
+    for text in _strings(document):
+        for match in _VARIABLE.finditer(text):
+            escaped, braced, modifier, bare = match.groups()
+            if escaped:
+                continue
+            if bare or (braced and (modifier is None or modifier.endswith("?"))):
+                found.add(bare or braced)
+    return found
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string value in a parsed document (keys are not interpolated)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _inline_secrets(services: dict[Any, Any]) -> Iterator[str]:
+    for name, service in services.items():
+        environment = service.get("environment")
+        pairs: list[tuple[str, Any]] = []
+        if isinstance(environment, dict):
+            pairs = [(str(key), value) for key, value in environment.items()]
+        elif isinstance(environment, list):
+            for item in environment:
+                key, equals, value = str(item).partition("=")
+                if equals:
+                    pairs.append((key, value))
+        for key, value in pairs:
+            literal = value is not None and not isinstance(value, (dict, list))
+            text = str(value) if literal else ""
+            if literal and text and "$" not in text and (secret_name(key) or looks_secret(text)):
+                yield f"services.{name}.environment.{key}"
+        for key, value in service.items():
+            if key in ("environment", "image"):
+                continue
+            if any(looks_secret(text) for text in _strings(value)):
+                yield f"services.{name}.{key}"
 
 
 def _published_ports(services: dict[str, Any]) -> set[int]:

@@ -2,31 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+
+from gateway import syntax
 
 from .base import ConfigModel
-from .types import GuestName, Matches, Port
+from .documents import kind_of
+from .types import GuestName, Port
+
+
+def _syntax(check: Callable[[str], str | None]) -> Callable[[object], str]:
+    """A validator from one of the gateway renderer's own word rules (gateway/syntax.py), so
+    the config accepts exactly what the renderer can write."""
+
+    def validate(value: object) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"should be text (got {kind_of(value)})")
+        problem = check(value.strip())
+        if problem is not None:
+            raise ValueError(problem)
+        return value.strip()
+
+    return validate
+
 
 RoutePath = Annotated[
     str,
-    Matches(
-        # Nginx drops '.' and '..' segments before matching: such a route could never match.
-        r"/((?!\.\.?/)[A-Za-z0-9._~-]+/)*",
-        "route path",
-        "a URL prefix that starts and ends with '/', like /qdrant/, without '.' or '..' parts",
-    ),
+    PlainValidator(_syntax(syntax.path_problem)),
+    WithJsonSchema({"type": "string", "pattern": r"^/((?!\.\.?/)[A-Za-z0-9._~-]+/)*$"}),
 ]
+"""A URL prefix that starts and ends with '/', like /qdrant/, without '.' or '..' parts."""
 
 VirtualHost = Annotated[
     str,
-    Matches(
-        r"([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*",
-        "host name",
-        "a fully qualified lower-case name like portainer.phoenix.local",
+    PlainValidator(_syntax(syntax.host_problem)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 253,
+            "pattern": r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+"
+            r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?$",
+        }
     ),
 ]
+"""A fully qualified lower-case name like portainer.phoenix.local (labels of at most 63
+characters, not starting or ending with '-')."""
 
 
 class Upstream(ConfigModel):

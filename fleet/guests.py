@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     Field,
-    HttpUrl,
     StrictBool,
     StrictInt,
     ValidationInfo,
@@ -46,6 +45,7 @@ from .types import (
     VlanId,
     VmId,
     VmIdKey,
+    WebUrl,
 )
 
 Tags = Annotated[list[Tag], Unique(what="tag")]
@@ -238,14 +238,15 @@ class ImageChecksum(ConfigModel):
 class CloudImage(ConfigModel):
     """A cloud image Proxmox downloads itself (`proxmox_download_file`, content `import`)."""
 
-    url: HttpUrl
+    url: WebUrl
     """Where the node downloads the image from."""
     file_name: Annotated[
         str,
         Matches(
-            r"[A-Za-z0-9._-]+\.(qcow2|raw|img)",
+            r"[A-Za-z0-9._-]+\.(qcow2|raw)",
             "image file name",
-            "letters, digits, '.', '_' and '-', ending in .qcow2, .raw or .img",
+            "letters, digits, '.', '_' and '-', ending in .qcow2 or .raw (Proxmox imports only "
+            "those; an Ubuntu or Debian .img cloud image is qcow2: name it .qcow2)",
         ),
     ]
     """Name on the images datastore; `.qcow2` or `.raw` (Proxmox 8.4+ import content)."""
@@ -345,6 +346,10 @@ class ContainerFeatures(ConfigModel):
     empty, the container mounts nothing itself."""
 
 
+_TEMPLATE_SUFFIXES = (".tar.gz", ".tar.xz", ".tar.zst")
+"""Container templates Proxmox accepts (`vztmpl` content)."""
+
+
 class OsTemplate(ConfigModel):
     """The container's root file system image: an existing volume or a download."""
 
@@ -361,7 +366,7 @@ class OsTemplate(ConfigModel):
     ) = None
     """Existing template volume, e.g. `local:vztmpl/debian-12-standard_12.12-1_amd64.tar.zst`.
     Default: none, then `url` is required."""
-    url: HttpUrl | None = None
+    url: WebUrl | None = None
     """Download the template onto the images datastore from this URL instead. Default: none,
     then `file_id` is required."""
     type: Literal[
@@ -384,6 +389,13 @@ class OsTemplate(ConfigModel):
     def _one_source(self) -> OsTemplate:
         if (self.file_id is None) == (self.url is None):
             raise ValueError("give exactly one of file_id or url")
+        name = self.download_file_name
+        if name is not None and not name.endswith(_TEMPLATE_SUFFIXES):
+            shown_name = shown(name) if name else "nothing"
+            raise ValueError(
+                f"url: the file name at its end ({shown_name}) must end in "
+                f"{', '.join(_TEMPLATE_SUFFIXES)}: Proxmox stores the download under that name"
+            )
         return self
 
     @property

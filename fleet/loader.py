@@ -106,8 +106,10 @@ def load_fleet(config_dir: Path) -> Fleet:
 
 def _display(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
+    # Not resolved: a symlinked config file is reported under the name the user gave it.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        named = path.parent.resolve() / path.name
+        return str(named.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

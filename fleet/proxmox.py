@@ -8,7 +8,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated
 
-from pydantic import Field, HttpUrl, StrictBool, ValidationInfo, field_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
 from .base import ConfigModel
 from .hints import shown
@@ -26,6 +26,7 @@ from .types import (
     Port,
     Unique,
     VlanId,
+    WebUrl,
 )
 
 
@@ -33,14 +34,14 @@ class ProxmoxApi(ConfigModel):
     """How Terraform reaches the Proxmox VE API. Credentials never live here: the provider reads
     `PROXMOX_VE_API_TOKEN` (or `PROXMOX_VE_USERNAME`/`PROXMOX_VE_PASSWORD`) from the environment."""
 
-    endpoint: HttpUrl
+    endpoint: WebUrl
     """Base URL of the API, e.g. `https://10.0.0.13:8006/` (without `/api2/json`)."""
     insecure_tls: StrictBool = False
     """Accept the node's self-signed certificate. Default: false, the certificate is verified."""
 
     @field_validator("endpoint")
     @classmethod
-    def _no_api_path(cls, endpoint: HttpUrl) -> HttpUrl:
+    def _no_api_path(cls, endpoint: WebUrl) -> WebUrl:
         if endpoint.path and "api2" in endpoint.path:
             raise ValueError(
                 f"{shown(str(endpoint))}: give the base URL (https://host:8006/), "

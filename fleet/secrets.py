@@ -19,7 +19,7 @@ from collections import Counter
 _TOKEN_FORMATS = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
     r"|PVEAPIToken="
-    r"|\S+@(pam|pve)!\S+=[0-9a-fA-F-]{36}"  # a Proxmox API token
+    r"|[^\s@]{1,64}@(pam|pve)![^\s=]{1,64}=[0-9a-fA-F-]{36}"  # a Proxmox API token
     r"|\bptr_[A-Za-z0-9+/=]{16,}"  # a Portainer API key
     r"|\b(ghp|gho|ghu|ghs|ghr|github_pat|glpat|xox[abpors])[-_][A-Za-z0-9_-]{16,}"
     r"|\bAKIA[0-9A-Z]{16}\b"  # an AWS access key id
@@ -95,7 +95,7 @@ def _name_parts(name: str) -> list[str]:
 
 def described(value: str) -> str:
     """How a message mentions a value it must not show."""
-    return f"text of {len(value)} characters, not shown because it looks like a secret"
+    return f"a value of {len(value)} characters (not shown: it looks like a secret)"
 
 
 def without_userinfo(text: str) -> str:

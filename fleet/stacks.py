@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     Field,
     GetJsonSchemaHandler,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -25,6 +26,15 @@ from .types import EnvName, StackName
 RESERVED_ENV_PREFIX = "PHOENIX_"
 
 
+def _check_plaintext_ok(plaintext_ok: bool, reason: str | None, *, literal: bool) -> None:
+    if plaintext_ok and not literal:
+        raise ValueError("plaintext_ok only applies to a literal value, not to from_env")
+    if plaintext_ok and reason is None:
+        raise ValueError("plaintext_ok: true needs a reason saying why the value is not secret")
+    if reason is not None and not plaintext_ok:
+        raise ValueError("reason only goes with plaintext_ok: true")
+
+
 class StackVariable(ConfigModel):
     """A stack variable: a plain value (`LOG_LEVEL: INFO`) or a secret reference
     (`API_KEY: {from_env: QDRANT_API_KEY}`) resolved, at reconcile time, from the environment of
@@ -36,6 +46,12 @@ class StackVariable(ConfigModel):
     from_env: EnvName | None = None
     """Environment variable holding a secret value, e.g. `QDRANT_API_KEY`. Default: none, then
     `value` is required."""
+    plaintext_ok: StrictBool = False
+    """Accept a literal `value` although the variable is named like a secret (a throwaway
+    test password, say); needs a `reason`. Default: false, such values are errors."""
+    reason: Annotated[str, Field(min_length=1)] | None = None
+    """Why `plaintext_ok` is safe here, for reviewers. Default: no reason, and then
+    `plaintext_ok` must stay false."""
 
     @model_validator(mode="before")
     @classmethod
@@ -51,6 +67,7 @@ class StackVariable(ConfigModel):
     def _one_source(self) -> StackVariable:
         if (self.value is None) == (self.from_env is None):
             raise ValueError("give a value, or {from_env: VARIABLE} for a secret")
+        _check_plaintext_ok(self.plaintext_ok, self.reason, literal=self.value is not None)
         return self
 
     @classmethod
@@ -59,7 +76,7 @@ class StackVariable(ConfigModel):
     ) -> JsonSchemaValue:
         # Editors must accept the short form `NAME: text` as well as the mapping.
         mapping = dict(handler.resolve_ref_schema(handler(schema)))
-        mapping.update(minProperties=1, maxProperties=1)
+        mapping.update(minProperties=1)
         return {
             "anyOf": [
                 {"type": ["string", "number", "boolean"]},
@@ -79,6 +96,17 @@ class StackSpec(ConfigModel):
     env: dict[EnvName, StackVariable] = {}
     """Stack variables for `${VAR}` interpolation in the compose file: a plain value, or
     `{from_env: NAME}` for secrets. Default: no variables."""
+    plaintext_ok: StrictBool = False
+    """Accept what looks like a literal secret inside the compose file (a demo password, a
+    public test key); needs a `reason`. Default: false, such values are errors."""
+    reason: Annotated[str, Field(min_length=1)] | None = None
+    """Why `plaintext_ok` is safe here, for reviewers. Default: no reason, and then
+    `plaintext_ok` must stay false."""
+
+    @model_validator(mode="after")
+    def _explained(self) -> StackSpec:
+        _check_plaintext_ok(self.plaintext_ok, self.reason, literal=True)
+        return self
 
     @field_validator("compose_file")
     @classmethod

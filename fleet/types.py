@@ -14,10 +14,12 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    HttpUrl,
     PlainSerializer,
     PlainValidator,
     StrictInt,
@@ -122,8 +124,9 @@ def _vmid_number(number: object, value: object) -> int:
         or not isinstance(number, int)
         or not (VMID_MIN <= number <= VMID_MAX)
     ):
+        note = lookalike_note(value) if isinstance(value, str) else ""
         raise ValueError(
-            f"a VMID is a whole number from {VMID_MIN} to {VMID_MAX} (got {shown(value)})"
+            f"a VMID is a whole number from {VMID_MIN} to {VMID_MAX} (got {shown(value)}){note}"
         )
     return number
 
@@ -231,15 +234,49 @@ DnsDomain = Annotated[
     ),
 ]
 
+HOST_PATTERN = (
+    r"((\d{1,3}\.){3}\d{1,3}|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
+)
+
+
+def _no_credentials(url: HttpUrl) -> HttpUrl:
+    if url.username or url.password:
+        raise ValueError(
+            "must not contain a user name or password (user:password@host): credentials "
+            "come from the environment, never from a config"
+        )
+    return url
+
+
+WebUrl = Annotated[HttpUrl, AfterValidator(_no_credentials)]
+"""An http(s) URL without credentials in it."""
+
+_DOTTED_QUAD = re.compile(r"\d+\.\d+\.\d+\.\d+", re.ASCII)
+_DNS_NAME = re.compile(
+    r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    re.ASCII,
+)
+
+
+def _host(value: object) -> str:
+    text = _text(value)
+    if _DOTTED_QUAD.fullmatch(text):
+        try:
+            return str(IPv4Address(text))
+        except ValueError:
+            raise ValueError(f"{shown(text)} is not an IPv4 address (each part is 0-255)") from None
+    if len(text) > 253 or not _DNS_NAME.fullmatch(text):
+        raise ValueError(f"{shown(text)} is not a valid host: an IPv4 address or a DNS name")
+    return text
+
+
 HostName = Annotated[
     str,
-    Matches(
-        r"((\d{1,3}\.){3}\d{1,3}|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-        r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)",
-        "host",
-        "an IPv4 address or a DNS name",
-    ),
+    PlainValidator(_host),
+    WithJsonSchema({"type": "string", "pattern": f"^(?:{HOST_PATTERN})$"}),
 ]
+"""An IPv4 address or a DNS name."""
 
 
 def _number_as_text(value: object) -> object:
@@ -303,7 +340,9 @@ def _mac(value: object) -> str:
     if not _MAC.fullmatch(upper):
         raise ValueError(f"{shown(value)} is not a MAC address like BC:24:11:00:00:01")
     if int(upper[:2], 16) & 1:
-        raise ValueError(f"{value} is a multicast address; a guest needs a unicast MAC")
+        raise ValueError(f"{upper} is a multicast address; a guest needs a unicast MAC")
+    if upper == "00:00:00:00:00:00":
+        raise ValueError("00:00:00:00:00:00 is not a usable MAC; leave mac out to get one")
     return upper
 
 
@@ -471,5 +510,6 @@ __all__ = [
     "VlanId",
     "VmId",
     "VmIdKey",
+    "WebUrl",
     "normalize_stack_name",
 ]

@@ -13,18 +13,21 @@ from __future__ import annotations
 from ..errors import ConfigProblem
 from ..fleet import Fleet
 from .context import CheckContext, ConfigFiles, Rule
-from .gateway import gateway_routes
+from .gateway import gateway_reachable, gateway_routes
 from .guests import containers_privilege, vm_references
 from .identity import known_nodes, unique_names, unique_node_addresses, unique_vmids
-from .network import addresses_inside_networks, unique_addresses
-from .plaintext import no_inline_secrets
+from .network import addresses_inside_networks, networks_apart, unique_addresses
+from .plaintext import no_inline_secrets, no_secrets_in_compose
 from .portainer import portainer_server, stack_names, vm_roles
+from .stacks import compose_variables_defined, stacks_leave_portainer_ports
+from .storage import nfs_exports_name_their_vm, nfs_exports_not_shared
 
 RULES: tuple[Rule, ...] = (
     unique_vmids,
     unique_names,
     unique_addresses,
     addresses_inside_networks,
+    networks_apart,
     known_nodes,
     unique_node_addresses,
     vm_references,
@@ -32,8 +35,14 @@ RULES: tuple[Rule, ...] = (
     portainer_server,
     stack_names,
     no_inline_secrets,
+    no_secrets_in_compose,
+    compose_variables_defined,
+    stacks_leave_portainer_ports,
+    nfs_exports_not_shared,
+    nfs_exports_name_their_vm,
     containers_privilege,
     gateway_routes,
+    gateway_reachable,
 )
 
 

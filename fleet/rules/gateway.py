@@ -9,6 +9,8 @@ from ..fleet import Fleet, Guest, GuestKind
 from ..guests import Container, Vm, VmFeature
 from ..hints import did_you_mean, listing
 from .context import CheckContext, guest_location
+from .firewall import admits
+from .network import misaddressed
 
 
 def _ports_known(fleet: Fleet, ctx: CheckContext, guest: Guest) -> bool:
@@ -36,7 +38,7 @@ def gateway_routes(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
     if gateway is None:
         return
     files = ctx.files
-    if not ctx.invalid.field("gateway", "guest"):
+    if not ctx.invalid.field("gateway", "guest") and not _ambiguous(fleet, ctx, gateway.guest):
         host = fleet.guest_named(gateway.guest)
         containers = [ct.name for ct in fleet.guests.containers.values()]
         if host is None:
@@ -74,6 +76,8 @@ def gateway_routes(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
                 files.gateway, location, f"same host and path as routes.{seen[key]}"
             )
         seen.setdefault(key, ctx.position("gateway", "routes", index))
+        if _ambiguous(fleet, ctx, route.to.guest):
+            continue  # two guests share the name: reported once, by unique_names
         target = fleet.guest_named(route.to.guest)
         if target is None:
             if not ctx.invalid.guest_may_be(route.to.guest):
@@ -106,4 +110,53 @@ def gateway_routes(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
                 f"{route.to.guest} does not declare port {route.to.port} "
                 f"(declared: {listing(sorted(ports))}); publish it in a stack or list it in "
                 "the guest's ports",
+            )
+
+
+def _ambiguous(fleet: Fleet, ctx: CheckContext, name: str) -> bool:
+    """Whether several guests (valid or not) carry `name`."""
+    named = sum(guest.name == name for guest in fleet.all_guests())
+    named += sum(
+        isinstance(raw, dict) and str(raw.get("name", "")).strip() == name
+        for _, _, raw in ctx.invalid.guest_entries()
+    )
+    return named > 1
+
+
+def gateway_reachable(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
+    """The gateway's own firewall lets clients reach its port, and each route's target lets
+    the gateway reach the routed port: otherwise the route is dead on arrival."""
+    gateway = fleet.gateway
+    if gateway is None or _ambiguous(fleet, ctx, gateway.guest):
+        return
+    host = fleet.guest_named(gateway.guest)
+    if host is None or not isinstance(host.config, Container):
+        return
+    if guest_location(host) in misaddressed(fleet, ctx):
+        return  # its address is wrong already: what it could reach says nothing more
+    if not admits(host.config.firewall, gateway.listen_port, None):
+        yield ConfigProblem(
+            ctx.files.guests,
+            f"{guest_location(host)}.firewall",
+            f"closes port {gateway.listen_port}, where the gateway listens "
+            f"({ctx.files.gateway}); add a rule such as "
+            f'{{proto: tcp, dport: "{gateway.listen_port}"}}',
+        )
+    for index, route in enumerate(gateway.routes):
+        if _ambiguous(fleet, ctx, route.to.guest):
+            continue
+        target = fleet.guest_named(route.to.guest)
+        if target is None or not isinstance(target.config, (Vm, Container)):
+            continue
+        if route.to.port not in fleet.declared_ports(target):
+            continue  # reported by gateway_routes
+        if host.address is not None and not admits(
+            target.config.firewall, route.to.port, host.address
+        ):
+            yield ConfigProblem(
+                ctx.files.gateway,
+                f"routes.{ctx.position('gateway', 'routes', index)}.to.port",
+                f"the firewall of {route.to.guest} ({guest_location(target)}) does not let the "
+                f"gateway ({host.address}) reach port {route.to.port}; add a rule such as "
+                f'{{proto: tcp, dport: "{route.to.port}", source: {host.address}}}',
             )

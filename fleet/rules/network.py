@@ -9,6 +9,7 @@ from ipaddress import IPv4Address
 from ..errors import ConfigProblem
 from ..fleet import Fleet
 from ..hints import did_you_mean, listing
+from ..proxmox import Network
 from .context import CheckContext, guest_location, network_name, nic_guests
 
 
@@ -112,6 +113,12 @@ def addresses_inside_networks(fleet: Fleet, ctx: CheckContext) -> Iterator[Confi
                 f"{location}.gateway",
                 f"gateway {nic.gateway} is outside network {cidr}",
             )
+        elif nic.gateway in (cidr.network_address, cidr.broadcast_address) and cidr.prefixlen < 31:
+            yield ConfigProblem(
+                ctx.files.guests,
+                f"{location}.gateway",
+                f"gateway {nic.gateway} is the network or broadcast address of {cidr}",
+            )
         if gateway is not None and gateway == address:
             yield ConfigProblem(
                 ctx.files.guests, f"{location}.ip", f"{address} is the gateway of network {cidr}"
@@ -120,3 +127,28 @@ def addresses_inside_networks(fleet: Fleet, ctx: CheckContext) -> Iterator[Confi
             yield ConfigProblem(
                 ctx.files.guests, f"{location}.ip", f"{address} is {taken[address]}"
             )
+
+
+def networks_apart(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
+    """Two networks on one bridge and VLAN are one layer-2 segment: their subnets must not
+    overlap, or the same address would mean two different guests."""
+    seen: list[tuple[str, Network]] = []
+    for name, network in fleet.proxmox.networks.items():
+        for other_name, other in seen:
+            same_segment = (other.bridge, other.vlan) == (network.bridge, network.vlan)
+            if same_segment and network.cidr.overlaps(other.cidr):
+                vlan = f" VLAN {network.vlan}" if network.vlan is not None else ""
+                yield ConfigProblem(
+                    ctx.files.proxmox,
+                    f"networks.{name}.cidr",
+                    f"{network.cidr} overlaps network {other_name} ({other.cidr}) on the same "
+                    f"bridge {network.bridge}{vlan}",
+                )
+        seen.append((name, network))
+
+
+def misaddressed(fleet: Fleet, ctx: CheckContext) -> set[str]:
+    """Locations (`containers.101`) of guests whose address the rules above report: checks
+    built on a guest's address stay quiet about those, one error per root cause."""
+    problems = [*unique_addresses(fleet, ctx), *addresses_inside_networks(fleet, ctx)]
+    return {".".join(problem.location.split(".")[:2]) for problem in problems}

@@ -1,4 +1,8 @@
-"""Rules that keep secrets out of configs: stack variables and compose files."""
+"""Rules that keep secrets out of configs: stack variables and compose files.
+
+A value that is a secret (named like one, or looking like one) is an error unless the config
+says, with `plaintext_ok: true` and a `reason`, that it is not a real secret.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,12 @@ from collections.abc import Iterator
 
 from ..errors import ConfigProblem
 from ..fleet import Fleet
-from ..secrets import looks_secret
+from ..secrets import looks_secret, secret_name
 from .context import CheckContext
 
-# Variable names and values that are secrets by any reasonable reading.
-_SECRET_NAME = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)"
-)
-
-
-# `${OTHER}` passes a reference through; `*_FILE` names a file holding the secret.
+# `${OTHER}` passes a reference through.
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+_ESCAPE_HATCH = "or, if it is not a real secret, add plaintext_ok: true and a reason"
 
 
 def no_inline_secrets(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
@@ -25,15 +24,29 @@ def no_inline_secrets(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem
     for name, stack in sorted(fleet.stacks.stacks.items()):
         for variable, value in sorted(stack.env.items()):
             text = value.value
-            if text is None or _REFERENCE.match(text):
+            if text is None or value.plaintext_ok or _REFERENCE.match(text):
                 continue
-            secret_name = _SECRET_NAME.search(variable.upper()) and not variable.upper().endswith(
-                "_FILE"
-            )
-            if secret_name or looks_secret(text):
+            if secret_name(variable) or looks_secret(text):
+                why = "is named like a secret" if secret_name(variable) else "looks like a secret"
                 yield ConfigProblem(
                     ctx.files.stacks,
                     f"stacks.{name}.env.{variable}",
-                    "looks like a secret written inline; use {from_env: VARIABLE} and set it "
-                    "where the reconcile runs",
+                    f"{why} but holds a literal value; use {{from_env: VARIABLE}} and set it "
+                    f"where the reconcile runs, {_ESCAPE_HATCH}",
                 )
+
+
+def no_secrets_in_compose(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
+    """A compose file refers to secrets as `${VARIABLE}`; it never holds one."""
+    for name, stack in sorted(fleet.stacks.stacks.items()):
+        compose = fleet.compose.get(name)
+        if compose is None or stack.plaintext_ok or not compose.inline_secrets:
+            continue
+        places = ", ".join(compose.inline_secrets)
+        yield ConfigProblem(
+            ctx.files.stacks,
+            f"stacks.{name}.compose_file",
+            f"compose file {compose.path} holds what looks like a literal secret at {places}; "
+            "write ${VARIABLE} there and give the stack env {VARIABLE: {from_env: NAME}}, "
+            f"{_ESCAPE_HATCH} on the stack",
+        )

@@ -424,8 +424,9 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             "QDRANT__SERVICE__API_KEY: 0f5b3c1e9d",
         ),
         [
-            f"{S}: stacks.qdrant.env.QDRANT__SERVICE__API_KEY: looks like a secret written "
-            "inline; use {from_env: VARIABLE} and set it where the reconcile runs"
+            f"{S}: stacks.qdrant.env.QDRANT__SERVICE__API_KEY: is named like a secret but holds "
+            "a literal value; use {from_env: VARIABLE} and set it where the reconcile runs, or, "
+            "if it is not a real secret, add plaintext_ok: true and a reason"
         ],
     ),
     (
@@ -597,8 +598,8 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             edit("gateway.yaml", "port: 9443", "port: 9444"),
         ),
         [
-            f"{GW}: routes.0.path: 'qdrant' is not a valid route path: a URL prefix that starts "
-            "and ends with '/', like /qdrant/, without '.' or '..' parts",
+            f"{GW}: routes.0.path: path 'qdrant' is not valid: it must be a URL prefix that "
+            "starts and ends with '/', like /qdrant/",
             f"{GW}: routes.2.to.port: portainer does not declare port 9444 (declared: 9443); "
             "publish it in a stack or list it in the guest's ports",
         ],
@@ -607,8 +608,8 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         "route_path_with_a_dot_segment",
         edit("gateway.yaml", "path: /qdrant/", "path: /qdrant/../"),
         [
-            f"{GW}: routes.0.path: '/qdrant/../' is not a valid route path: a URL prefix that "
-            "starts and ends with '/', like /qdrant/, without '.' or '..' parts"
+            f"{GW}: routes.0.path: path '/qdrant/../' is not valid: it contains a '..' segment, "
+            "which Nginx removes before matching, so the route could never match as written"
         ],
     ),
     (
