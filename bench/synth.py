@@ -76,6 +76,8 @@ class SynthResults:
     cases: list[CaseResult]
     repeats: int
     small_repeats: int
+    validate_s: list[float] = field(default_factory=list)
+    """Cold `python -m fleet validate configs` runs (the checks alone, no synthesis)."""
 
     @property
     def reference(self) -> CaseResult | None:
@@ -187,7 +189,17 @@ def run_synth(
             )
             shutil.rmtree(outdir, ignore_errors=True)
             shutil.rmtree(bare_out, ignore_errors=True)
-    return SynthResults(list(cases.values()), repeats, small_repeats)
+    validate = [
+        run_cold(
+            [sys.executable, "-m", "fleet", "validate", str(root / "configs")],
+            env=env,
+            cwd=root,
+            timeout_s=60,
+        ).wall_s
+        for _ in range(small_repeats)
+    ]
+    log(f"  fleet validate configs/: best {min(validate):.2f} s of {len(validate)}")
+    return SynthResults(list(cases.values()), repeats, small_repeats, validate)
 
 
 def _reference_guests(root: Path) -> int:
