@@ -18,11 +18,11 @@ from .firewall import (
     GuestFirewall,
     GuestFirewallProps,
 )
-from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
+from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
 from .remote_file import RemoteConfigFile, RemoteConfigFileProps
 from .template import CloudImageProps, PhoenixVmTemplate, PhoenixVmTemplateProps
 from .validation import PropsError
-from .vm import BootstrapChange, PhoenixVm, PhoenixVmProps
+from .vm import NodeChange, PhoenixVm, PhoenixVmProps
 
 __all__ = [
     "BindMountProps",
@@ -40,6 +40,7 @@ __all__ = [
     "Ipv4Props",
     "LxcFeatures",
     "NicProps",
+    "NodeChange",
     "PhoenixContainer",
     "PhoenixContainerProps",
     "PhoenixVm",

@@ -26,7 +26,7 @@ from imports.proxmox.virtual_environment_container import (
     VirtualEnvironmentContainerStartup,
 )
 
-from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
+from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
 from .terraform_json import terraform_json_rules
 from .validation import check, sizing_rules
 
@@ -113,6 +113,9 @@ class PhoenixContainerProps:
     """Default: none."""
     description: str | None = None
     """Default: none."""
+    on_bootstrap_change: BootstrapChange = BootstrapChange.KEEP
+    """Effect of new `ssh_keys` on an existing container: keep it (Proxmox installs keys only
+    at creation), or replace it. Default: keep."""
     adopt: bool = False
     """Import the existing container `node_name/vm_id` instead of creating it, keeping the
     root file system and root keys it was created with. Default: false."""
@@ -251,8 +254,13 @@ def _ignored_changes(props: PhoenixContainerProps) -> tuple[str, ...]:
     """Arguments Terraform must not act on for this container, and why.
 
     The provider never reads a container's template file or root account back, and both are
-    ForceNew: an adopted container would otherwise be replaced on its first plan.
+    ForceNew: an adopted container would otherwise be replaced on its first plan. Root keys
+    are only installed when Proxmox creates the container, and changing them is ForceNew: a
+    kept container ignores them.
     """
-    if not props.adopt:
-        return ()
-    return ("operating_system[0].template_file_id", "initialization[0].user_account")
+    ignored: list[str] = []
+    if props.adopt:
+        ignored.append("operating_system")
+    if props.adopt or props.on_bootstrap_change is BootstrapChange.KEEP:
+        ignored.append("initialization[0].user_account")
+    return tuple(ignored)

@@ -1,10 +1,26 @@
-"""Props every guest kind shares: its NIC, IPv4 setup, DNS and boot ordering."""
+"""Props every guest kind shares: its NIC, IPv4 setup, DNS, boot ordering, and what a changed
+bootstrap does to it."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
+
+
+class BootstrapChange(str, Enum):
+    """What a changed bootstrap (a VM's cloud-init snippet or template, a container's root keys)
+    does to a guest that already exists."""
+
+    KEEP = "keep"
+    """Keep the guest running as is (Terraform ignores the change); new guests and
+    `terraform apply -replace=...` use the new bootstrap. cloud-init would not re-run on an
+    existing VM anyway (its instance id does not change), nor does Proxmox install keys into
+    an existing container."""
+    REPLACE = "replace"
+    """Destroy and create the guest again so the new bootstrap applies. Local disk data is
+    lost; keep state on NFS volumes or bind mounts."""
 
 
 @dataclass(frozen=True, kw_only=True)

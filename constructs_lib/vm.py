@@ -28,22 +28,20 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmStartup,
 )
 
-from .guest_props import DnsProps, Ipv4Props, NicProps, StartupProps
+from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
 from .template import PhoenixVmTemplate
 from .terraform_json import terraform_json_rules
 from .validation import check, sizing_rules
 
 
-class BootstrapChange(str, Enum):
-    """What a changed cloud-init user-data snippet does to a VM that already exists."""
+class NodeChange(str, Enum):
+    """What a new `node_name` does to a VM that already exists."""
 
-    KEEP = "keep"
-    """Keep the VM running as is (Terraform ignores the new snippet id); new clones and
-    `terraform apply -replace=...` use the new snippet. cloud-init would not re-run on an
-    existing VM anyway: its instance id does not change."""
-    REPLACE = "replace"
-    """Destroy and re-clone the VM so the new bootstrap runs. Local disk data is lost; keep
-    state on NFS volumes."""
+    MIGRATE = "migrate"
+    """Migrate it live to the new node, local disks included (the target needs the same
+    storage); the VM, its disks and its firewall stay."""
+    REBUILD = "rebuild"
+    """Destroy it and clone it again on the new node. Local disk data is lost."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +82,9 @@ class PhoenixVmProps:
     """Cloud-init user-data snippet (`<datastore>:snippets/<file>`). It then owns the user,
     keys and packages. Default: Proxmox generates user-data from `username`/`ssh_keys`."""
     on_bootstrap_change: BootstrapChange = BootstrapChange.KEEP
-    """Effect of a new user-data snippet on an existing VM. Default: keep the VM."""
+    """Effect of a new user-data snippet or template on an existing VM. Default: keep the VM."""
+    on_node_change: NodeChange = NodeChange.MIGRATE
+    """Effect of a new `node_name` on an existing VM. Default: migrate it."""
     username: str | None = None
     """Login created by Proxmox's generated user-data (not with `user_data_file_id`).
     Default: the image's default user."""
@@ -221,6 +221,7 @@ class PhoenixVm(Construct):
             if props.startup
             else None,
             stop_on_destroy=True,
+            migrate=props.on_node_change is NodeChange.MIGRATE,
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignored)) if ignored else None,
         )
         self.vm.override_logical_id(id_)
@@ -231,14 +232,18 @@ class PhoenixVm(Construct):
 def _ignored_changes(props: PhoenixVmProps) -> tuple[str, ...]:
     """Arguments Terraform must not act on for this VM, and why.
 
-    An adopted VM was never cloned by this state: the provider reads no `clone` back, and
-    every `clone` argument is ForceNew, so without this the import would plan a replacement
-    (bpg/terraform-provider-proxmox#1988). Its cloud-init snippet is whatever created it.
+    `clone` and the snippet only matter when the VM is created, yet every `clone` argument and
+    the snippet id are ForceNew: a kept VM ignores them (cloud-init would not run again on it
+    anyway). An adopted VM was never cloned by this state: the provider reads no `clone` back,
+    so the import would plan a replacement (bpg/terraform-provider-proxmox#1988). A migrated
+    VM keeps its clone source's node, which would otherwise change with the VM's.
     """
+    keep = props.on_bootstrap_change is BootstrapChange.KEEP or props.adopt
     ignored: list[str] = []
-    if props.adopt:
+    if keep:
         ignored.append("clone")
-    keep_bootstrap = props.on_bootstrap_change is BootstrapChange.KEEP or props.adopt
-    if props.user_data_file_id and keep_bootstrap:
+    elif props.on_node_change is NodeChange.MIGRATE:
+        ignored.append("clone[0].node_name")
+    if props.user_data_file_id and keep:
         ignored.append("initialization[0].user_data_file_id")
     return tuple(ignored)

@@ -205,6 +205,12 @@ class GuestBase(ConfigModel):
     adopt: StrictBool = False
     """The guest already exists (made by hand or by the old scripts): import it into Terraform
     state on the next deploy instead of creating it. Default: false, Phoenix creates it."""
+    renumbered_from: VmId | None = None
+    """The VMID this guest had until now. Proxmox cannot change a VMID, so Terraform rebuilds
+    the guest under the new one: it removes the old guest first, then creates the new one
+    (never both at once: same name, same address). Local disk data is lost; NFS volumes
+    survive. Harmless once deployed. Default: not renumbered (a changed VMID without it is a
+    new guest next to the old one)."""
     ports: Annotated[list[Port], Unique(what="port")] = []
     """TCP ports services listen on besides those of its stacks and roles; gateway routes may
     target them. Default: empty, only stack and role ports."""
@@ -326,10 +332,14 @@ class Vm(GuestBase):
     agent_timeout_seconds: StrictInt = Field(default=300, ge=30, le=3600)
     """How long Terraform waits for the guest agent to report an address. Default: 300."""
     on_bootstrap_change: Literal["keep", "replace"] = "keep"
-    """What a changed cloud-init bootstrap (features, volumes, user, keys) does to this VM once
-    it exists: `keep` it running unchanged (new clones get the new bootstrap; force a rebuild
-    with `terraform apply -replace=...`), or `replace` it (re-clone; local disk data is lost,
-    NFS volumes survive). Default: keep."""
+    """What a changed cloud-init bootstrap (template, features, volumes, user, keys) does to
+    this VM once it exists: `keep` it running unchanged (new clones get the new bootstrap;
+    force a rebuild with `terraform apply -replace=...`), or `replace` it (re-clone; local disk
+    data is lost, NFS volumes survive). Default: keep."""
+    on_node_change: Literal["migrate", "rebuild"] = "migrate"
+    """What moving the VM to another `node` does: `migrate` it live, disks included (the
+    target node needs the VM's disk storage), or `rebuild` it there (re-clone; local disk
+    data is lost). Default: migrate."""
 
 
 class ContainerFeatures(ConfigModel):
@@ -451,6 +461,11 @@ class Container(GuestBase):
     """Public keys for root. Default: empty, no SSH login (use `pct enter` on the node)."""
     bind_mounts: Annotated[list[BindMount], Unique(key=attrgetter("path"), what="mount path")] = []
     """Node directories mounted into the container. Default: no bind mounts."""
+    on_bootstrap_change: Literal["keep", "replace"] = "keep"
+    """What changed `ssh_keys` do to this container once it exists: `keep` it running (Proxmox
+    only installs keys when it creates a container: put the new key in place yourself, see
+    the README's lifecycle table), or `replace` it (recreate it with the new keys; its root
+    disk is lost). Default: keep."""
 
 
 class GuestsConfig(ConfigModel):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -22,6 +24,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import asyncssh
+
+
+def _die_with_parent() -> None:
+    """Linux: the agent ends when the process that started it does, even if that one is
+    killed (no ssh-agent outlives a test run)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -58,12 +70,17 @@ class Agent:
             [binary, "-D", "-a", str(self.socket)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
-        for _ in range(200):
-            if self.socket.exists():
-                break
-            threading.Event().wait(0.025)
-        asyncio.run(self._add_key())
+        try:
+            for _ in range(400):
+                if self.socket.exists():
+                    break
+                threading.Event().wait(0.025)
+            asyncio.run(self._add_key())
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     async def _add_key(self) -> None:

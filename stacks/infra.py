@@ -31,6 +31,7 @@ from constructs_lib import (
     Ipv4Props,
     LxcFeatures,
     NicProps,
+    NodeChange,
     PhoenixContainer,
     PhoenixContainerProps,
     PhoenixVm,
@@ -72,6 +73,14 @@ from gateway import (
 )
 from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
 
+from .addresses import (
+    container_id,
+    firewall_id,
+    renumbering_moves,
+    snippet_id,
+    template_id,
+    vm_id,
+)
 from .outputs import inventory, portainer_desired_state
 
 # State lives next to cdktf.json (three levels up from cdktf.out/stacks/<stack>), as cdktf's
@@ -153,7 +162,7 @@ class InfraStack(TerraformStack):
             node = fleet.node(template)
             self.templates[vmid] = PhoenixVmTemplate(
                 self,
-                f"template_{vmid}",
+                template_id(vmid),
                 PhoenixVmTemplateProps(
                     node_name=fleet.node_name(template),
                     vm_id=vmid,
@@ -188,6 +197,7 @@ class InfraStack(TerraformStack):
             self._firewall(vmid, vm.firewall, self.vms[vmid])
         for ctid, ct in sorted(fleet.guests.containers.items()):
             self._firewall(ctid, ct.firewall, self.containers[ctid])
+        self._renumbered()
 
         TerraformOutput(
             self,
@@ -223,7 +233,7 @@ class InfraStack(TerraformStack):
         template_node = fleet.node_name(template_config)
         snippet = CloudInitSnippet(
             self,
-            f"user_data_{vmid}",
+            snippet_id(vmid),
             CloudInitSnippetProps(
                 node_name=fleet.node_name(vm),
                 datastore_id=node.datastores.snippets,
@@ -233,7 +243,7 @@ class InfraStack(TerraformStack):
         )
         return PhoenixVm(
             self,
-            f"vm_{vmid}",
+            vm_id(vmid),
             PhoenixVmProps(
                 node_name=fleet.node_name(vm),
                 vm_id=vmid,
@@ -250,6 +260,7 @@ class InfraStack(TerraformStack):
                 dns=self._dns(fleet.network(vm)),
                 user_data_file_id=snippet.file_id,
                 on_bootstrap_change=BootstrapChange(vm.on_bootstrap_change),
+                on_node_change=NodeChange(vm.on_node_change),
                 agent_timeout_seconds=vm.agent_timeout_seconds,
                 on_boot=vm.on_boot,
                 startup=self._startup(vm),
@@ -258,6 +269,12 @@ class InfraStack(TerraformStack):
                 adopt=vm.adopt,
             ),
         )
+
+    def _renumbered(self) -> None:
+        """`moved` blocks for renumbered guests (see addresses.renumbering_moves)."""
+        moves = renumbering_moves(self.fleet)
+        if moves:
+            self.add_override("moved", moves)
 
     def _bootstrap(self, vm: Vm) -> VmBootstrap:
         fleet = self.fleet
@@ -341,7 +358,7 @@ class InfraStack(TerraformStack):
             return
         GuestFirewall(
             self,
-            f"firewall_{vmid}",
+            firewall_id(vmid),
             GuestFirewallProps(
                 guest=guest,
                 enabled=config.enabled,
@@ -384,7 +401,7 @@ class InfraStack(TerraformStack):
         features = container.features
         return PhoenixContainer(
             self,
-            f"ct_{ctid}",
+            container_id(ctid),
             PhoenixContainerProps(
                 node_name=fleet.node_name(container),
                 vm_id=ctid,
@@ -415,6 +432,7 @@ class InfraStack(TerraformStack):
                 startup=self._startup(container),
                 tags=container.tags,
                 description=container.description,
+                on_bootstrap_change=BootstrapChange(container.on_bootstrap_change),
                 adopt=container.adopt,
             ),
         )

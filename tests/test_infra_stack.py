@@ -48,7 +48,9 @@ def test_each_vm_boots_its_own_snippet(fleet: Fleet, tmp_path: Path) -> None:
             == f"${{proxmox_virtual_environment_file.user_data_{vmid}.id}}"
         )
         assert "user_account" not in vm["initialization"]  # the snippet owns the user
-        assert vm["lifecycle"] == {"ignore_changes": ["initialization[0].user_data_file_id"]}
+        assert vm["lifecycle"] == {
+            "ignore_changes": ["clone", "initialization[0].user_data_file_id"]
+        }
 
 
 def test_server_and_agent_land_on_their_vms(fleet: Fleet, tmp_path: Path) -> None:
@@ -113,8 +115,8 @@ def test_replace_on_bootstrap_change_drops_the_ignore(fleet: Fleet, tmp_path: Pa
     vms[1002] = vms[1002].model_copy(update={"on_bootstrap_change": "replace"})
     guests = fleet.guests.model_copy(update={"vms": vms})
     plan = infra(dataclasses.replace(fleet, guests=guests), tmp_path)
-    assert "lifecycle" not in resource(plan, VM, "vm_1002")
-    assert "lifecycle" in resource(plan, VM, "vm_1001")
+    assert resource(plan, VM, "vm_1002")["lifecycle"] == {"ignore_changes": ["clone[0].node_name"]}
+    assert "initialization[0].user_data_file_id" in str(resource(plan, VM, "vm_1001")["lifecycle"])
 
 
 def test_adopted_guests_get_import_blocks(fleet: Fleet, tmp_path: Path) -> None:

@@ -15,7 +15,13 @@ from ..fleet import Fleet
 from .context import CheckContext, ConfigFiles, Rule
 from .gateway import gateway_reachable, gateway_routes
 from .guests import containers_privilege, vm_references
-from .identity import known_nodes, unique_names, unique_node_addresses, unique_vmids
+from .identity import (
+    known_nodes,
+    renumbering,
+    unique_names,
+    unique_node_addresses,
+    unique_vmids,
+)
 from .network import addresses_inside_networks, networks_apart, unique_addresses
 from .plaintext import no_inline_secrets, no_secrets_in_compose
 from .portainer import portainer_server, stack_names, vm_roles
@@ -24,6 +30,7 @@ from .storage import nfs_exports_name_their_vm, nfs_exports_not_shared
 
 RULES: tuple[Rule, ...] = (
     unique_vmids,
+    renumbering,
     unique_names,
     unique_addresses,
     addresses_inside_networks,

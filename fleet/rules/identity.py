@@ -88,3 +88,29 @@ def unique_node_addresses(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigPro
                 f"{node.address} is already the address of node {seen[node.address]}",
             )
         seen.setdefault(node.address, name)
+
+
+def renumbering(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
+    """`renumbered_from` names a VMID the guest leaves: not its own, not another guest's, and
+    not claimed twice."""
+    declared = {guest.vmid: guest_location(guest) for guest in fleet.all_guests()}
+    claimed: dict[int, str] = {}
+    for guest in fleet.all_guests():
+        previous = getattr(guest.config, "renumbered_from", None)
+        if previous is None:
+            continue
+        location = f"{guest_location(guest)}.renumbered_from"
+        if previous == guest.vmid:
+            yield ConfigProblem(ctx.files.guests, location, f"{previous} is this guest's own VMID")
+        elif previous in declared:
+            yield ConfigProblem(
+                ctx.files.guests,
+                location,
+                f"VMID {previous} is still {declared[previous]}; a renumbered guest leaves its "
+                "old VMID free",
+            )
+        elif previous in claimed:
+            yield ConfigProblem(
+                ctx.files.guests, location, f"{claimed[previous]} is renumbered from {previous} too"
+            )
+        claimed.setdefault(previous, guest_location(guest))

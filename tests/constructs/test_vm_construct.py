@@ -17,6 +17,7 @@ from constructs_lib import (
     DnsProps,
     Ipv4Props,
     NicProps,
+    NodeChange,
     PhoenixVm,
     PhoenixVmProps,
     PhoenixVmTemplate,
@@ -131,7 +132,9 @@ def test_user_data_snippet_keeps_existing_vm_by_default(tmp_path: Path) -> None:
         synth_vm(tmp_path, vm_props(user_data_file_id="local:snippets/vm-1002.yaml")), VM, "vm_1002"
     )
     assert vm["initialization"]["user_data_file_id"] == "local:snippets/vm-1002.yaml"
-    assert vm["lifecycle"] == {"ignore_changes": ["initialization[0].user_data_file_id"]}
+    # The template it was cloned from and the snippet it booted with stay what they were.
+    assert vm["lifecycle"] == {"ignore_changes": ["clone", "initialization[0].user_data_file_id"]}
+    assert vm["migrate"] is True  # a node change migrates it
 
 
 def test_user_data_snippet_can_replace_the_vm_on_change(tmp_path: Path) -> None:
@@ -139,6 +142,18 @@ def test_user_data_snippet_can_replace_the_vm_on_change(tmp_path: Path) -> None:
         user_data_file_id="local:snippets/vm-1002.yaml", on_bootstrap_change=BootstrapChange.REPLACE
     )
     vm = resource(synth_vm(tmp_path, props), VM, "vm_1002")
+    # Only the clone source's node is left alone, so that a migration is not a re-clone.
+    assert vm["lifecycle"] == {"ignore_changes": ["clone[0].node_name"]}
+
+
+def test_a_vm_set_to_rebuild_on_a_node_change_is_not_migrated(tmp_path: Path) -> None:
+    props = vm_props(
+        user_data_file_id="local:snippets/vm-1002.yaml",
+        on_bootstrap_change=BootstrapChange.REPLACE,
+        on_node_change=NodeChange.REBUILD,
+    )
+    vm = resource(synth_vm(tmp_path, props), VM, "vm_1002")
+    assert vm["migrate"] is False
     assert "lifecycle" not in vm
 
 

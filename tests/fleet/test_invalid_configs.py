@@ -726,6 +726,19 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ],
     ),
     (
+        "renumbered_from_its_own_vmid",
+        edit("guests.yaml", "  1002:\n", "  1002:\n    renumbered_from: 1002\n"),
+        [f"{G}: vms.1002.renumbered_from: 1002 is this guest's own VMID"],
+    ),
+    (
+        "renumbered_from_a_vmid_still_in_use",
+        edit("guests.yaml", "  1002:\n", "  1002:\n    renumbered_from: 1001\n"),
+        [
+            f"{G}: vms.1002.renumbered_from: VMID 1001 is still vms.1001; a renumbered guest "
+            "leaves its old VMID free"
+        ],
+    ),
+    (
         "required_file_missing",
         remove("proxmox.yaml"),
         [f"{P}: missing: this file is required"],

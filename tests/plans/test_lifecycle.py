@@ -104,7 +104,13 @@ def test_snippet_change_with_replace_replaces_exactly_that_vm(deployment: Deploy
 
 
 def test_a_replaced_guest_gets_its_firewall_again(deployment: Deployment) -> None:
-    # GIVEN a second node, and VM 1002 moved onto it (Proxmox rebuilds it: a new guest)
+    # GIVEN VM 1002 set to be rebuilt, not migrated, when its node changes
+    deployment.edit(
+        "guests.yaml",
+        "    features: [docker, portainer_agent]",
+        "    features: [docker, portainer_agent]\n    on_node_change: rebuild",
+    )
+    # WHEN it moves to a second node (Proxmox rebuilds it there: a new guest)
     place_guests(deployment, drphoenix_node="pve2")
     infra = deployment.stack("infra")
     plan = deployment.terraform.plan(infra)
