@@ -4,7 +4,8 @@ Layout (one concept per module):
 
 - ``desired``   the desired state (Terraform output ``portainer``, schema 1) and its loaders
 - ``models``    the Portainer objects read from the API (Endpoint, Stack, ...)
-- ``client``    one ``requests.Session``: auth, TLS, retries, typed errors
+- ``session``   the ``requests.Session``: no cookies, retries, TLS verification
+- ``client``    typed API calls: auth, typed errors
 - ``waits``     bounded readiness waits (server, agent, stack deployment)
 - ``plan``      pure: current state + desired state -> actions
 - ``reconcile`` read, plan, apply, with per-item errors

@@ -18,11 +18,12 @@ from typing import NoReturn, TextIO
 
 import urllib3
 
-from portainer.client import ClientSettings, Credentials, PortainerClient
+from portainer.client import Credentials, PortainerClient
 from portainer.desired import DesiredState, DesiredStateError, load_from_env, load_outputs_file
 from portainer.reconcile import ReconcileOptions, Reconciler
 from portainer.report import EXIT_ERROR, exit_code, render_human, render_json
 from portainer.secrets import Redactor
+from portainer.session import ClientSettings
 from portainer.waits import WaitSettings
 
 _DESCRIPTION = """\

@@ -14,19 +14,15 @@ Rules it follows (see shared/reference/portainer-api.md §3, §9):
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import os
 import threading
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
 from pydantic import BaseModel, ValidationError
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from portainer.models import (
     AuthResponse,
@@ -38,11 +34,10 @@ from portainer.models import (
     SystemStatus,
 )
 from portainer.secrets import Redactor
+from portainer.session import ClientSettings, build_session
 
 _M = TypeVar("_M", bound=BaseModel)
 
-#: Statuses that mean "try again later" for an idempotent request.
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
 #: Agent environments are created with EndpointCreationType 2 ("Agent").
 AGENT_CREATION_TYPE = "2"
 
@@ -96,7 +91,7 @@ class AdminInitTimeoutError(PortainerError):
         )
 
 
-# --------------------------------------------------------------------------- settings
+# --------------------------------------------------------------------------- credentials
 
 
 @dataclass(frozen=True)
@@ -136,66 +131,6 @@ class Credentials:
     def secret_values(self) -> list[str]:
         """Every secret value, for the output redactor."""
         return [v for v in (self.api_key, self.password, self.setup_token) if v]
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """Transport settings. ``verify`` is True, False (insecure) or a CA bundle path."""
-
-    verify: bool | str = True
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 60.0
-    retries: int = 3
-    backoff_s: float = 0.5
-    pool_size: int = 16
-
-
-class _NoCookies(http.cookiejar.CookiePolicy):
-    """Refuse to store or send any cookie (avoids Portainer's CSRF checks on cookie sessions)."""
-
-    netscape = True
-    rfc2965 = False
-    hide_cookie2 = False
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
-        return False
-
-    def domain_return_ok(self, domain: str, request: urllib.request.Request) -> bool:
-        return False
-
-    def path_return_ok(self, path: str, request: urllib.request.Request) -> bool:
-        return False
-
-
-def build_session(settings: ClientSettings) -> requests.Session:
-    """A session with no cookie jar, TLS settings applied and ``Retry`` mounted."""
-    session = requests.Session()
-    session.cookies.set_policy(_NoCookies())
-    session.trust_env = False  # no proxies or netrc credentials picked up behind our back
-    session.verify = settings.verify
-    retry = Retry(
-        total=settings.retries,
-        connect=settings.retries,
-        read=settings.retries,
-        status=settings.retries,
-        other=0,
-        redirect=0,
-        allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=settings.backoff_s,
-        backoff_max=max(settings.backoff_s * 8, 1.0),
-        raise_on_status=False,
-        raise_on_redirect=False,
-        respect_retry_after_header=True,
-    )
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=settings.pool_size)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = "phoenix-portainer/1"
-    return session
 
 
 # --------------------------------------------------------------------------- client

@@ -10,12 +10,12 @@ import pytest
 from portainer.client import (
     AdminInitTimeoutError,
     AuthenticationError,
-    ClientSettings,
     Credentials,
     PortainerClient,
     PortainerConnectionError,
     PortainerHTTPError,
 )
+from portainer.session import ClientSettings
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
 
