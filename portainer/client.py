@@ -6,7 +6,8 @@ Rules it follows (see shared/reference/portainer-api.md §3, §9):
 - exactly one of ``X-API-Key`` (preferred) or ``Authorization: Bearer <jwt>``;
 - ``POST /api/auth`` at most once per run plus at most one re-auth after a 401 (the endpoint
   bans an IP for an hour past 10 requests/s);
-- an explicit timeout on every request; TLS verified unless told otherwise;
+- an explicit timeout on every request; TLS verified (pinned certificate or CAs) unless told
+  otherwise, and a refused certificate fails at once (:class:`UntrustedServerError`);
 - urllib3 ``Retry`` for idempotent methods (GET) on 5xx and dropped connections, and for
   connection failures of any method (nothing reached the server). POST/PUT that may have
   reached the server are not retried here: the reconciler re-reads state first.
@@ -34,7 +35,7 @@ from portainer.models import (
     SystemStatus,
 )
 from portainer.secrets import Redactor
-from portainer.session import ClientSettings, build_session
+from portainer.session import ClientSettings, build_session, refusal
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -74,6 +75,17 @@ class PortainerConnectionError(PortainerError):
         self.path = path
         self.reason = reason
         super().__init__(f"{method} {path}: no response from Portainer ({reason})")
+
+
+class UntrustedServerError(PortainerError):
+    """The server's TLS certificate was refused; nothing was sent to it. Never retried or waited
+    for: a certificate does not become trusted by waiting."""
+
+    def __init__(self, url: str, reason: str, help_text: str = "") -> None:
+        self.url = url
+        self.reason = reason
+        text = f"refusing the Portainer server at {url}: {reason}. Nothing was sent to it."
+        super().__init__(f"{text}\n{help_text}" if help_text else text)
 
 
 class AuthenticationError(PortainerError):
@@ -266,6 +278,11 @@ class PortainerClient:
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
+            refused = refusal(self.base_url, self.settings, exc)
+            if refused is not None:
+                raise UntrustedServerError(
+                    self.base_url, refused, self.settings.untrusted_help
+                ) from None
             raise PortainerConnectionError(method, path, f"TLS error: {_reason(exc)}") from None
         except requests.RequestException as exc:
             raise PortainerConnectionError(method, path, _reason(exc)) from None
