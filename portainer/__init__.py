@@ -6,6 +6,9 @@ Layout (one concept per module):
 - ``models``    the Portainer objects read from the API (Endpoint, Stack, ...)
 - ``session``   the ``requests.Session``: no cookies, retries, TLS verification
 - ``client``    typed API calls: auth, typed errors
+- ``certificates`` certificate fingerprints (what a pin holds)
+- ``pins``      the deployer's pinned server certificates (``~/.config/phoenix``)
+- ``guest_agent`` read a file of a VM over SSH to its Proxmox node and ``qm guest exec``
 - ``waits``     bounded readiness waits (server, agent, stack deployment)
 - ``plan``      pure: current state + desired state -> actions
 - ``reconcile`` read, plan, apply, with per-item errors

@@ -5,12 +5,17 @@ provisioners over SSH, authenticated by the deployer's ssh-agent. Offline, `Gues
 on the guest's (loopback) address: uploads land under a private directory per guest, commands
 and scripts are recorded and succeed (or fail on request), nothing runs on this machine.
 `Agent` is a private ssh-agent holding one fresh key that GuestSshd accepts.
+
+On a Proxmox node's address it also answers `qm guest exec <vmid> -- cat <path>` (what the
+Portainer reconcile runs to read the server's certificate) from the files placed under
+`guest_files(host, vmid)`, printing the JSON `qm` prints.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shlex
 import shutil
 import subprocess
@@ -92,10 +97,21 @@ class GuestSshd:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._servers: list[Any] = []
+        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
 
     def files(self, host: str) -> Path:
         """Where uploads to `host` land (its `/`)."""
         return self.root / host
+
+    def guest_files(self, host: str, vmid: int) -> Path:
+        """The `/` of VM `vmid` as `qm guest exec` on the node `host` sees it."""
+        return self.root / host / "qemu-guests" / str(vmid)
+
+    def known_hosts(self) -> str:
+        """`known_hosts` lines for every host this sshd answers on."""
+        public = self._host_key.export_public_key().decode().strip()
+        names = [host if self.port == 22 else f"[{host}]:{self.port}" for host in self.hosts]
+        return "".join(f"{name} {public}\n" for name in names)
 
     def __enter__(self) -> GuestSshd:
         self._thread.start()
@@ -115,7 +131,7 @@ class GuestSshd:
         shutil.rmtree(self.root, ignore_errors=True)
 
     async def _start(self) -> None:
-        host_key = asyncssh.generate_private_key("ssh-ed25519")
+        host_key = self._host_key
         authorized = asyncssh.import_authorized_keys(self.authorized_key + "\n")
         for host in self.hosts:
             (self.files(host) / "tmp").mkdir(parents=True, exist_ok=True)
@@ -137,12 +153,44 @@ class GuestSshd:
         if words[:1] == ["scp"] and "t" in flags:
             await self._receive(host, words[-1], process)
             return
+        if words[:2] == ["sudo", "-n"]:
+            words = words[2:]
+        if words[:3] == ["qm", "guest", "exec"]:
+            self.events.append(Event(host, "command", command))
+            self._guest_exec(host, words[3:], process)
+            return
         script = self.files(host) / command.lstrip("/")
         if command.startswith("/") and script.is_file():
             self.events.append(Event(host, "script", script.read_text(encoding="utf-8")))
             process.exit(1 if self.fail_scripts else 0)
             return
         self.events.append(Event(host, "command", command))
+        process.exit(0)
+
+    def _guest_exec(
+        self, host: str, words: list[str], process: asyncssh.SSHServerProcess[bytes]
+    ) -> None:
+        """`qm guest exec <vmid> -- cat <path>`, answered from `guest_files(host, vmid)`."""
+        if len(words) != 4 or words[1:3] != ["--", "cat"] or not words[0].isdigit():
+            process.stderr.write(b"400 unable to parse the command (fake qm: only `cat`)\n")
+            process.exit(2)
+            return
+        root = self.guest_files(host, int(words[0]))
+        if not root.is_dir():
+            process.stderr.write(f"VM {words[0]} is not running\n".encode())
+            process.exit(2)
+            return
+        target = root / words[3].lstrip("/")
+        if target.is_file():
+            answer: dict[str, Any] = {
+                "exitcode": 0,
+                "exited": 1,
+                "out-data": target.read_text(encoding="utf-8"),
+            }
+        else:
+            error = f"cat: {words[3]}: No such file or directory\n"
+            answer = {"exitcode": 1, "exited": 1, "err-data": error}
+        process.stdout.write(json.dumps(answer, indent=3, sort_keys=True).encode() + b"\n")
         process.exit(0)
 
     async def _receive(

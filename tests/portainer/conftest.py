@@ -1,10 +1,12 @@
-"""Fixtures: a fake Portainer and fake agents on loopback, desired-state builders, a CLI runner."""
+"""Fixtures: a fake Portainer and fake agents on loopback, desired-state builders, a CLI runner,
+and a Proxmox node stand-in that serves the server's certificate over SSH."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +15,16 @@ from typing import Any
 import pytest
 
 from portainer.cli import main
+from rehearsal.ssh import Agent, GuestSshd
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
+from tests.fakes.server import free_port
+
+#: The Proxmox node on loopback, and the VM that runs Portainer on it.
+NODE = "127.0.0.13"
+SERVER_VMID = 1001
+#: Where Portainer keeps its certificate, seen from the VM (the bootstrap's data volume).
+CERT_PATH = "/var/lib/docker/volumes/portainer-server_portainer_data/_data/certs/cert.pem"
 
 #: Short waits so the suite stays fast; every reconcile in the tests uses them.
 FAST = [
@@ -144,3 +154,60 @@ def run(fake: FakePortainer, tmp_path: Path, api_key: str) -> Runner:
     runner = Runner(fake, tmp_path)
     runner.env["PORTAINER_API_KEY"] = api_key
     return runner
+
+
+@dataclass
+class NodeSsh:
+    """An sshd standing in for the Proxmox node, the deployer's agent, and a known_hosts file
+    that knows the node's key: the deployer's side of the certificate route."""
+
+    sshd: GuestSshd
+    agent: Agent
+    known_hosts: Path
+
+    @property
+    def port(self) -> int:
+        """The node's SSH port (a free one: no root needed)."""
+        return self.sshd.port
+
+    def env(self) -> dict[str, str]:
+        """What `ssh` needs: the agent, and no user or system ssh_config."""
+        return {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "SSH_AUTH_SOCK": str(self.agent.socket),
+            "PHOENIX_SSH_COMMAND": f"ssh -F /dev/null -o UserKnownHostsFile={self.known_hosts}",
+        }
+
+    def serve_certificate_of(self, fake: FakePortainer) -> None:
+        """Put the fake's certificate and key where Portainer keeps them in VM 1001."""
+        certs = self.sshd.guest_files(NODE, SERVER_VMID) / CERT_PATH.lstrip("/")
+        certs.parent.mkdir(parents=True, exist_ok=True)
+        certs.write_text(fake.certificate_pem, encoding="ascii")
+        (certs.parent / "key.pem").write_text(fake.private_key_pem, encoding="ascii")
+
+    def source_doc(self, user: str = "root") -> dict[str, Any]:
+        """The desired state's `server.certificate_source` for this node."""
+        return {
+            "ssh_host": NODE,
+            "ssh_port": self.port,
+            "ssh_user": user,
+            "vmid": SERVER_VMID,
+            "path": CERT_PATH,
+        }
+
+    def guest_exec_calls(self) -> list[str]:
+        """The `qm guest exec` commands the node was asked to run."""
+        return [e.detail for e in self.sshd.events if e.kind == "command" and "qm" in e.detail]
+
+
+@pytest.fixture
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeSsh]:
+    """The Proxmox node stand-in on 127.0.0.13 (a free port), its key already known."""
+    directory = tmp_path_factory.mktemp("node")
+    with (
+        Agent(directory / "agent") as agent,
+        GuestSshd([NODE], agent.public_key, port=free_port(NODE)) as sshd,
+    ):
+        known_hosts = directory / "known_hosts"
+        known_hosts.write_text(sshd.known_hosts(), encoding="utf-8")
+        yield NodeSsh(sshd, agent, known_hosts)
