@@ -144,6 +144,14 @@ def test_portainer_desired_state_has_the_qdrant_stack_on_drphoenix(infra: dict[s
     desired = infra["output"]["portainer"]["value"]
     assert desired["schema_version"] == 1
     assert desired["server"]["url"] == "https://10.0.0.101:9443"
+    # the server's certificate is read through node pve's SSH login and VM 1001's guest agent
+    assert desired["server"]["certificate_source"] == {
+        "ssh_host": "10.0.0.13",
+        "ssh_port": 22,
+        "ssh_user": "root",
+        "vmid": 1001,
+        "path": "/var/lib/docker/volumes/portainer-server_portainer_data/_data/certs/cert.pem",
+    }
     (agent,) = desired["agents"]
     assert agent["name"] == "drphoenix"
     assert agent["url"] == "tcp://10.0.0.102:9001"
