@@ -64,11 +64,16 @@ class Agent:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(200):
-            if self.socket.exists():
+        # The socket file appears at bind(), a moment before ssh-agent listens on it.
+        for attempt in range(200):
+            try:
+                asyncio.run(self._add_key())
                 break
-            threading.Event().wait(0.025)
-        asyncio.run(self._add_key())
+            except (FileNotFoundError, ConnectionRefusedError):
+                if attempt == 199:
+                    self.__exit__()  # don't leave the agent running
+                    raise
+                threading.Event().wait(0.025)
         return self
 
     async def _add_key(self) -> None:
