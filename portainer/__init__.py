@@ -9,11 +9,12 @@ Layout (one concept per module):
 - ``certificates`` certificate fingerprints (what a pin holds)
 - ``pins``      the deployer's pinned server certificates (``~/.config/phoenix``)
 - ``guest_agent`` read a file of a VM over SSH to its Proxmox node and ``qm guest exec``
+- ``trust``     how the server is trusted: pinned certificate (default), CA bundle, insecure
 - ``waits``     bounded readiness waits (server, agent, stack deployment)
 - ``plan``      pure: current state + desired state -> actions
 - ``reconcile`` read, plan, apply, with per-item errors
 - ``report``    human (terraform-plan-like) and JSON rendering
-- ``cli``       ``python -m portainer reconcile ...``
+- ``cli``       ``python -m portainer reconcile|trust ...``
 """
 
 from __future__ import annotations

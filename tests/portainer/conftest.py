@@ -64,17 +64,24 @@ def agent_doc(name: str, url: str, stacks: Sequence[dict[str, Any]] = ()) -> dic
     return {"name": name, "guest": name, "vmid": 1002, "url": url, "stacks": list(stacks)}
 
 
-def desired_doc(agents: Sequence[dict[str, Any]], owner: str = "phoenix") -> dict[str, Any]:
+def desired_doc(
+    agents: Sequence[dict[str, Any]],
+    owner: str = "phoenix",
+    certificate_source: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The whole `portainer` output (its server URL is never used: PORTAINER_URL wins)."""
+    server: dict[str, Any] = {
+        "url": "https://192.0.2.1:9443",  # TEST-NET: must never be contacted
+        "guest": "portainer",
+        "version": "2.44.0",
+        "admin_username": "admin",
+    }
+    if certificate_source is not None:
+        server["certificate_source"] = certificate_source
     return {
         "schema_version": 1,
         "owner": owner,
-        "server": {
-            "url": "https://192.0.2.1:9443",  # TEST-NET: must never be contacted
-            "guest": "portainer",
-            "version": "2.44.0",
-            "admin_username": "admin",
-        },
+        "server": server,
         "agents": sorted(agents, key=lambda a: str(a["name"])),
     }
 
@@ -98,9 +105,11 @@ class Runner:
     def __init__(self, fake: FakePortainer, tmp_path: Path) -> None:
         self.fake = fake
         self.tmp_path = tmp_path
+        self.pins = tmp_path / "pins.json"
         self.env: dict[str, str] = {
             "PORTAINER_URL": fake.url,
             "PORTAINER_CA_BUNDLE": fake.ca_bundle,
+            "PORTAINER_PINS_FILE": str(self.pins),
         }
 
     def write_outputs(self, desired: dict[str, Any]) -> Path:
@@ -110,15 +119,23 @@ class Runner:
         return path
 
     def __call__(self, desired: dict[str, Any], *args: str, **env: str) -> Result:
+        return self.command("reconcile", desired, *FAST, *args, **env)
+
+    def command(self, name: str, desired: dict[str, Any], *args: str, **env: str) -> Result:
+        """Run ``python -m portainer <name> --outputs-file <desired> ...``."""
         path = self.write_outputs(desired)
         out, err = io.StringIO(), io.StringIO()
-        code = main(
-            ["reconcile", "--outputs-file", str(path), *FAST, *args],
-            {**self.env, **env},
-            out,
-            err,
-        )
+        code = main([name, "--outputs-file", str(path), *args], {**self.env, **env}, out, err)
         return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _home_is_private(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the real ~/.config (pins) even if it forgets PORTAINER_PINS_FILE."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
 
 
 @pytest.fixture

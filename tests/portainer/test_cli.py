@@ -15,6 +15,7 @@ from portainer.desired import encode_for_env
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
 from tests.fakes.server import free_port
+from tests.fakes.tls import ca_bundle_path
 from tests.portainer.conftest import FAST, Runner, agent_doc, desired_doc, stack_doc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,20 @@ def test_help_lists_the_options() -> None:
         "--detailed-exitcode",
         "PORTAINER_API_KEY",
     ):
+        assert flag in result.stdout
+
+
+def test_trust_help_lists_its_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "portainer", "trust", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    for flag in ("--outputs-file", "--desired-state-env", "--reset", "--fingerprint"):
         assert flag in result.stdout
 
 
@@ -149,7 +164,7 @@ def test_fails_when_server_never_comes_up(tmp_path: Path, api_key: str) -> None:
 
     class Down:
         url = fake_down
-        ca_bundle = ""
+        ca_bundle = ca_bundle_path()
 
     runner = Runner(Down(), tmp_path)  # type: ignore[arg-type]
     runner.env["PORTAINER_API_KEY"] = api_key
