@@ -161,8 +161,9 @@ class GuestSshd:
         if words[:2] == ["sudo", "-n"]:
             words = words[2:]
         if words[:3] == ["qm", "guest", "exec"]:
-            self.events.append(Event(host, "command", command))
             self._guest_exec(host, words[3:], process)
+            # Recorded once answered, so a test may change the files as soon as it sees it.
+            self.events.append(Event(host, "command", command))
             return
         script = self.files(host) / command.lstrip("/")
         if command.startswith("/") and script.is_file():

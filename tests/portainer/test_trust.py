@@ -197,20 +197,31 @@ def test_fails_at_once_when_the_node_host_key_is_not_known(
 def test_waits_while_the_vm_boots_then_pins(
     deploy: Runner, desired: dict[str, Any], fake: FakePortainer, node: NodeSsh
 ) -> None:
-    # GIVEN a Portainer that has not written its certificate yet; it appears a moment later
+    # GIVEN a Portainer that has not written its certificate yet; it appears once the
+    # reconcile has looked for it (whenever that is: no timing assumed)
     certificate = node.sshd.guest_files(NODE, SERVER_VMID) / CERT_PATH.lstrip("/")
     certificate.unlink()
-    later = threading.Timer(0.3, certificate.write_text, (fake.certificate_pem,))
-    later.start()
+    looked = threading.Event()
+
+    def write_after_first_look() -> None:
+        while not looked.wait(0.01):
+            if node.guest_exec_calls():
+                certificate.write_text(fake.certificate_pem, encoding="ascii")
+                looked.set()
+
+    writer = threading.Thread(target=write_after_first_look, daemon=True)
+    writer.start()
     try:
-        # WHEN reconciling (bounded by --server-timeout, 3 s here)
-        result = deploy(desired)
+        # WHEN reconciling (the wait is bounded by --server-timeout)
+        result = deploy(desired, "--server-timeout", "60")
     finally:
-        later.cancel()
+        looked.set()
+        writer.join(timeout=5)
     # THEN it waited, saying why, then pinned and converged
     assert result.code == 0, result.out + result.err
     assert "waiting for the Portainer server's certificate (VM 1001)" in result.err
     assert "No such file" in result.err
+    assert len(node.guest_exec_calls()) >= 2
     assert pinned(deploy)[fake.url]["sha256"] == leaf_certificate(fake.certificate_pem).sha256
 
 
