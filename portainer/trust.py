@@ -107,6 +107,11 @@ def server_trust(
     """
     if settings.insecure:
         return ServerTrust(verify=False)
+    if urlsplit(url).scheme != "https":
+        raise TrustError(
+            f"{url} is not https: the password or API key would cross the network in clear. "
+            "Use Portainer's HTTPS port (9443), or --insecure for a first experiment."
+        )
     if settings.ca_bundle:
         if not Path(settings.ca_bundle).is_file():
             raise TrustError(f"CA bundle {settings.ca_bundle} does not exist")

@@ -251,3 +251,15 @@ def test_insecure_still_works_for_a_first_experiment_and_warns_every_time(
         assert "is NOT verified" in result.err
         assert "receives the Portainer password or API key" in result.err
     assert not deploy.pins.exists()  # nothing pinned: nothing was verified
+
+
+def test_fails_when_the_server_url_is_plain_http(
+    deploy: Runner, desired: dict[str, Any], fake: FakePortainer, node: NodeSsh
+) -> None:
+    # GIVEN PORTAINER_URL pointing at Portainer's plain-HTTP port
+    result = deploy(desired, PORTAINER_URL=f"http://{fake.host}:{fake.port}")
+    # THEN nothing is sent in clear, and the message says what to use instead
+    assert result.code == 1
+    assert "is not https" in result.err
+    assert fake.log == []
+    assert node.guest_exec_calls() == []
