@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,10 @@ def test_plan_holds_no_absolute_paths(infra: dict[str, Any]) -> None:
     text = str(infra)
     assert str(ROOT) not in text
     assert str(Path.home()) not in text
+
+
+def test_plans_hold_no_key_or_certificate(stacks: dict[str, dict[str, Any]]) -> None:
+    # The Portainer certificate is pinned on the deployer's machine, never in a plan or snapshot.
+    text = json.dumps(stacks)
+    for marker in ("PRIVATE KEY", "BEGIN CERTIFICATE", "portainer-pins"):
+        assert marker not in text
