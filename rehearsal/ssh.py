@@ -161,9 +161,7 @@ class GuestSshd:
         if words[:2] == ["sudo", "-n"]:
             words = words[2:]
         if words[:3] == ["qm", "guest", "exec"]:
-            self._guest_exec(host, words[3:], process)
-            # Recorded once answered, so a test may change the files as soon as it sees it.
-            self.events.append(Event(host, "command", command))
+            self._guest_exec(host, command, words[3:], process)
             return
         script = self.files(host) / command.lstrip("/")
         if command.startswith("/") and script.is_file():
@@ -174,30 +172,35 @@ class GuestSshd:
         process.exit(0)
 
     def _guest_exec(
-        self, host: str, words: list[str], process: asyncssh.SSHServerProcess[bytes]
+        self, host: str, command: str, words: list[str], process: asyncssh.SSHServerProcess[bytes]
     ) -> None:
-        """`qm guest exec <vmid> -- cat <path>`, answered from `guest_files(host, vmid)`."""
+        """`qm guest exec <vmid> -- cat <path>`, answered from `guest_files(host, vmid)`.
+
+        The call is recorded after the file was read and before the answer is sent: once a
+        test sees it, changing the files affects only later calls, and a caller that got its
+        answer finds its call recorded."""
+        out, err, status = self._qm_answer(host, words)
+        self.events.append(Event(host, "command", command))
+        process.stdout.write(out)
+        process.stderr.write(err)
+        process.exit(status)
+
+    def _qm_answer(self, host: str, words: list[str]) -> tuple[bytes, bytes, int]:
+        """What `qm` prints (stdout, stderr) and its exit status."""
         if len(words) != 4 or words[1:3] != ["--", "cat"] or not words[0].isdigit():
-            process.stderr.write(b"400 unable to parse the command (fake qm: only `cat`)\n")
-            process.exit(2)
-            return
+            return b"", b"400 unable to parse the command (fake qm: only `cat`)\n", 2
         root = self.guest_files(host, int(words[0]))
         if not root.is_dir():
-            process.stderr.write(f"VM {words[0]} is not running\n".encode())
-            process.exit(2)
-            return
+            return b"", f"VM {words[0]} is not running\n".encode(), 2
         target = root / words[3].lstrip("/")
+        answer: dict[str, Any]
         if target.is_file():
-            answer: dict[str, Any] = {
-                "exitcode": 0,
-                "exited": 1,
-                "out-data": target.read_text(encoding="utf-8"),
-            }
+            content = target.read_text(encoding="utf-8")
+            answer = {"exitcode": 0, "exited": 1, "out-data": content}
         else:
             error = f"cat: {words[3]}: No such file or directory\n"
             answer = {"exitcode": 1, "exited": 1, "err-data": error}
-        process.stdout.write(json.dumps(answer, indent=3, sort_keys=True).encode() + b"\n")
-        process.exit(0)
+        return json.dumps(answer, indent=3, sort_keys=True).encode() + b"\n", b"", 0
 
     async def _receive(
         self, host: str, target: str, process: asyncssh.SSHServerProcess[bytes]
