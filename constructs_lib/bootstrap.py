@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
@@ -16,6 +17,14 @@ from yaml.emitter import ScalarAnalysis
 
 AGENT_COMPOSE_PATH = "/opt/phoenix/portainer-agent/compose.yaml"
 SERVER_COMPOSE_PATH = "/opt/phoenix/portainer-server/compose.yaml"
+_SERVER_DATA_VOLUME = "portainer_data"
+#: The certificate the Portainer server serves, as a path on its VM: Portainer keeps it in
+#: /data/certs/cert.pem (generated on first start, or a copy of --sslcert), /data is the named
+#: volume, and compose names volumes `<project>_<volume>` after the compose file's directory.
+SERVER_CERTIFICATE_PATH = (
+    f"/var/lib/docker/volumes/{PurePosixPath(SERVER_COMPOSE_PATH).parent.name}"
+    f"_{_SERVER_DATA_VOLUME}/_data/certs/cert.pem"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,14 +220,14 @@ def _server_compose(server: PortainerServerSpec) -> str:
         "image": f"portainer/portainer-ce:{server.version}",
         "restart": "always",
         "ports": [f"{server.https_port}:9443"],
-        "volumes": ["/var/run/docker.sock:/var/run/docker.sock", "portainer_data:/data"],
+        "volumes": ["/var/run/docker.sock:/var/run/docker.sock", f"{_SERVER_DATA_VOLUME}:/data"],
     }
     if not server.require_setup_token:
         service["command"] = ["--no-setup-token"]
     if server.agent_secret is not None:
         service["environment"] = {"AGENT_SECRET": server.agent_secret}
     # Portainer's BoltDB wants a local disk: a named volume, not the NFS share.
-    return _compose({"portainer": service}, {"portainer_data": {}})
+    return _compose({"portainer": service}, {_SERVER_DATA_VOLUME: {}})
 
 
 @functools.lru_cache(maxsize=64)

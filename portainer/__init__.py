@@ -4,12 +4,17 @@ Layout (one concept per module):
 
 - ``desired``   the desired state (Terraform output ``portainer``, schema 1) and its loaders
 - ``models``    the Portainer objects read from the API (Endpoint, Stack, ...)
-- ``client``    one ``requests.Session``: auth, TLS, retries, typed errors
+- ``session``   the ``requests.Session``: no cookies, retries, TLS verification
+- ``client``    typed API calls: auth, typed errors
+- ``certificates`` certificate fingerprints (what a pin holds)
+- ``pins``      the deployer's pinned server certificates (``~/.config/phoenix``)
+- ``guest_agent`` read a file of a VM over SSH to its Proxmox node and ``qm guest exec``
+- ``trust``     how the server is trusted: pinned certificate (default), CA bundle, insecure
 - ``waits``     bounded readiness waits (server, agent, stack deployment)
 - ``plan``      pure: current state + desired state -> actions
 - ``reconcile`` read, plan, apply, with per-item errors
 - ``report``    human (terraform-plan-like) and JSON rendering
-- ``cli``       ``python -m portainer reconcile ...``
+- ``cli``       ``python -m portainer reconcile|trust ...``
 """
 
 from __future__ import annotations

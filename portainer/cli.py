@@ -1,9 +1,10 @@
-"""``python -m portainer reconcile``: converge Portainer onto the fleet's Terraform outputs.
+"""``python -m portainer reconcile|trust``: converge Portainer onto the fleet's Terraform
+outputs, and pin the certificate of the server it talks to.
 
 Credentials come only from the environment (never argv): ``PORTAINER_API_KEY``, or
 ``PORTAINER_USERNAME`` (default: the desired state's admin_username) + ``PORTAINER_PASSWORD``;
 ``PORTAINER_SETUP_TOKEN`` for a first admin on Portainer >= 2.43. ``PORTAINER_URL`` overrides
-the server URL of the outputs.
+the server URL of the outputs. How the server is trusted: ``portainer.trust``.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from dataclasses import replace
 from typing import NoReturn, TextIO
 
 import urllib3
 
-from portainer.client import ClientSettings, Credentials, PortainerClient
+from portainer import trust
+from portainer.certificates import CertificateError, parse_fingerprint
+from portainer.client import Credentials, PortainerClient
 from portainer.desired import DesiredState, DesiredStateError, load_from_env, load_outputs_file
+from portainer.pins import PinsFileError
 from portainer.reconcile import ReconcileOptions, Reconciler
 from portainer.report import EXIT_ERROR, exit_code, render_human, render_json
 from portainer.secrets import Redactor
+from portainer.session import ClientSettings
 from portainer.waits import WaitSettings
 
 _DESCRIPTION = """\
@@ -39,9 +44,29 @@ environment:
   PORTAINER_SETUP_TOKEN                  setup token for creating the first admin
   PORTAINER_URL                          overrides the server URL from the outputs
   PORTAINER_CA_BUNDLE, PORTAINER_INSECURE=1   same as --ca-bundle / --insecure
+  PORTAINER_PINS_FILE                    pinned certificates (default
+                                         ~/.config/phoenix/portainer-pins.json)
+  PHOENIX_SSH_COMMAND                    replaces `ssh` for reading the server's certificate
+
+server TLS: without --ca-bundle or --insecure, the server must present the certificate pinned
+for its URL. The first run pins it: read from the Portainer VM over SSH to its Proxmox node
+(qm guest exec) and kept in the pins file. `python -m portainer trust` shows or renews the pin.
 
 exit codes: 0 converged (no changes with --detailed-exitcode), 2 changes present or made
 (--detailed-exitcode only), 1 anything failed or conflicts, or a usage error.
+"""
+
+_TRUST_DESCRIPTION = """\
+Pin the Portainer server's TLS certificate for its URL, or show the pin. With nothing pinned,
+the certificate is read from the Portainer VM over SSH to its Proxmox node (the login
+Terraform uses for snippets, host key checked against known_hosts, then `qm guest exec`) and
+its SHA-256 is kept in the pins file. The reconcile does this by itself on its first run;
+use this command to see the pin, or to renew it on purpose after a rebuild (--reset).
+"""
+
+_TRUST_EPILOG = """\
+environment: PORTAINER_URL, PORTAINER_PINS_FILE, PHOENIX_SSH_COMMAND (see reconcile --help).
+exit codes: 0 pinned and (if it answers) the server presents the pin; 1 otherwise.
 """
 
 
@@ -64,17 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    source = rec.add_mutually_exclusive_group(required=True)
-    source.add_argument(
-        "--outputs-file",
-        metavar="FILE",
-        help="cdktf --outputs-file or `terraform output -json` file; '-' reads standard input",
-    )
-    source.add_argument(
-        "--desired-state-env",
-        metavar="VAR",
-        help="environment variable holding base64gzip(jsonencode(desired state))",
-    )
+    _add_source(rec)
     rec.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     rec.add_argument("--json", action="store_true", help="print a JSON report on stdout")
     rec.add_argument(
@@ -102,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure",
         action="store_true",
         default=None,
-        help="do not verify the Portainer server certificate (env PORTAINER_INSECURE=1)",
+        help="do not verify the Portainer server certificate at all: a first experiment only "
+        "(env PORTAINER_INSECURE=1)",
     )
     timing = rec.add_argument_group("timeouts (seconds)")
     defaults_w, defaults_c = WaitSettings(), ClientSettings()
@@ -119,25 +135,51 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument(
         "--workers", type=int, default=ReconcileOptions().workers, help="agents in parallel"
     )
+
+    pin = commands.add_parser(
+        "trust",
+        help="pin the Portainer server's certificate, or show the pin",
+        description=_TRUST_DESCRIPTION,
+        epilog=_TRUST_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_source(pin)
+    how = pin.add_mutually_exclusive_group()
+    how.add_argument(
+        "--reset",
+        action="store_true",
+        help="read the certificate from the VM again and pin it (after rebuilding the VM or "
+        "replacing its certificate)",
+    )
+    how.add_argument(
+        "--fingerprint",
+        metavar="SHA256",
+        help="pin this SHA-256 fingerprint, checked by you on the server itself",
+    )
+    defaults_t = trust.TrustSettings()
+    pin.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults_t.timeout_s,
+        help="seconds to wait for the VM's certificate (VM booting)",
+    )
+    pin.add_argument("--poll-interval", type=float, default=defaults_t.interval_s)
+    pin.add_argument("--connect-timeout", type=float, default=defaults_t.ssh_timeout_s)
     return parser
 
 
-def _verify(args: argparse.Namespace, environ: Mapping[str, str]) -> bool | str:
-    insecure = args.insecure
-    if insecure is None:
-        insecure = environ.get("PORTAINER_INSECURE", "").lower() in ("1", "true", "yes")
-    ca_bundle = args.ca_bundle or environ.get("PORTAINER_CA_BUNDLE") or None
-    if insecure and args.ca_bundle:
-        raise DesiredStateError("--insecure and --ca-bundle exclude each other")
-    if insecure:
-        # Asked for explicitly: don't repeat urllib3's warning on every request.
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        return False
-    if ca_bundle:
-        if not Path(ca_bundle).is_file():
-            raise DesiredStateError(f"CA bundle {ca_bundle} does not exist")
-        return ca_bundle
-    return True
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--outputs-file",
+        metavar="FILE",
+        help="cdktf --outputs-file or `terraform output -json` file; '-' reads standard input",
+    )
+    source.add_argument(
+        "--desired-state-env",
+        metavar="VAR",
+        help="environment variable holding base64gzip(jsonencode(desired state))",
+    )
 
 
 def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> DesiredState:
@@ -157,6 +199,8 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = build_parser().parse_args(argv)
+    if args.command == "trust":
+        return _trust(args, env, out, err)
     redactor = Redactor()
 
     def progress(line: str) -> None:
@@ -164,8 +208,8 @@ def main(
 
     try:
         desired = _load(args, env)
-        verify = _verify(args, env)
-    except DesiredStateError as exc:
+        trust_settings = trust.settings_from(args.insecure, args.ca_bundle, env)
+    except (DesiredStateError, trust.TrustError) as exc:
         progress(f"error: {exc}")
         return EXIT_ERROR
     credentials = Credentials.from_env(env, default_username=desired.server.admin_username)
@@ -180,8 +224,32 @@ def main(
         )
         return EXIT_ERROR
 
+    url = env.get("PORTAINER_URL") or desired.server.url
+    if trust_settings.insecure:
+        progress(trust.insecure_warning(url))
+        # Said once above: don't repeat urllib3's warning on every request.
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    try:
+        server_trust = trust.server_trust(
+            url,
+            desired,
+            replace(
+                trust_settings,
+                timeout_s=args.server_timeout,
+                interval_s=args.poll_interval,
+                ssh_timeout_s=args.connect_timeout,
+            ),
+            env,
+            progress,
+        )
+    except (trust.TrustError, PinsFileError) as exc:
+        progress(f"error: {exc}")
+        return EXIT_ERROR
+
     settings = ClientSettings(
-        verify=verify,
+        verify=server_trust.verify,
+        pinned_sha256=server_trust.pinned_sha256,
+        untrusted_help=server_trust.untrusted_help,
         connect_timeout_s=args.connect_timeout,
         read_timeout_s=args.request_timeout,
         retries=args.retries,
@@ -202,7 +270,6 @@ def main(
         workers=max(1, args.workers),
         waits=waits,
     )
-    url = env.get("PORTAINER_URL") or desired.server.url
     client = PortainerClient(url, credentials, settings, redactor)
     try:
         plan = Reconciler(client, desired, options, env, progress).run()
@@ -219,3 +286,30 @@ def main(
     else:
         print(redactor(render_human(plan)), file=out)
     return exit_code(plan, args.detailed_exitcode)
+
+
+def _trust(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+    """``python -m portainer trust``."""
+
+    def progress(line: str) -> None:
+        print(line, file=err, flush=True)
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    settings = trust.TrustSettings(
+        timeout_s=args.timeout, interval_s=args.poll_interval, ssh_timeout_s=args.connect_timeout
+    )
+    try:
+        desired = _load(args, env)
+        url = env.get("PORTAINER_URL") or desired.server.url
+        if args.fingerprint:
+            trust.pin_fingerprint(url, parse_fingerprint(args.fingerprint), env, say)
+        elif args.reset:
+            trust.reset(url, desired, settings, env, progress, say)
+        elif not trust.show_or_pin(url, desired, settings, env, progress, say):
+            return EXIT_ERROR
+    except (DesiredStateError, trust.TrustError, PinsFileError, CertificateError) as exc:
+        progress(f"error: {exc}")
+        return EXIT_ERROR
+    return 0

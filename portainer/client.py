@@ -6,7 +6,8 @@ Rules it follows (see shared/reference/portainer-api.md §3, §9):
 - exactly one of ``X-API-Key`` (preferred) or ``Authorization: Bearer <jwt>``;
 - ``POST /api/auth`` at most once per run plus at most one re-auth after a 401 (the endpoint
   bans an IP for an hour past 10 requests/s);
-- an explicit timeout on every request; TLS verified unless told otherwise;
+- an explicit timeout on every request; TLS verified (pinned certificate or CAs) unless told
+  otherwise, and a refused certificate fails at once (:class:`UntrustedServerError`);
 - urllib3 ``Retry`` for idempotent methods (GET) on 5xx and dropped connections, and for
   connection failures of any method (nothing reached the server). POST/PUT that may have
   reached the server are not retried here: the reconciler re-reads state first.
@@ -14,19 +15,15 @@ Rules it follows (see shared/reference/portainer-api.md §3, §9):
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import os
 import threading
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
 from pydantic import BaseModel, ValidationError
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from portainer.models import (
     AuthResponse,
@@ -38,11 +35,10 @@ from portainer.models import (
     SystemStatus,
 )
 from portainer.secrets import Redactor
+from portainer.session import ClientSettings, build_session, refusal
 
 _M = TypeVar("_M", bound=BaseModel)
 
-#: Statuses that mean "try again later" for an idempotent request.
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
 #: Agent environments are created with EndpointCreationType 2 ("Agent").
 AGENT_CREATION_TYPE = "2"
 
@@ -81,6 +77,17 @@ class PortainerConnectionError(PortainerError):
         super().__init__(f"{method} {path}: no response from Portainer ({reason})")
 
 
+class UntrustedServerError(PortainerError):
+    """The server's TLS certificate was refused; nothing was sent to it. Never retried or waited
+    for: a certificate does not become trusted by waiting."""
+
+    def __init__(self, url: str, reason: str, help_text: str = "") -> None:
+        self.url = url
+        self.reason = reason
+        text = f"refusing the Portainer server at {url}: {reason}. Nothing was sent to it."
+        super().__init__(f"{text}\n{help_text}" if help_text else text)
+
+
 class AuthenticationError(PortainerError):
     """Credentials are missing, wrong, or the server refused to authenticate us."""
 
@@ -96,7 +103,7 @@ class AdminInitTimeoutError(PortainerError):
         )
 
 
-# --------------------------------------------------------------------------- settings
+# --------------------------------------------------------------------------- credentials
 
 
 @dataclass(frozen=True)
@@ -136,66 +143,6 @@ class Credentials:
     def secret_values(self) -> list[str]:
         """Every secret value, for the output redactor."""
         return [v for v in (self.api_key, self.password, self.setup_token) if v]
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """Transport settings. ``verify`` is True, False (insecure) or a CA bundle path."""
-
-    verify: bool | str = True
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 60.0
-    retries: int = 3
-    backoff_s: float = 0.5
-    pool_size: int = 16
-
-
-class _NoCookies(http.cookiejar.CookiePolicy):
-    """Refuse to store or send any cookie (avoids Portainer's CSRF checks on cookie sessions)."""
-
-    netscape = True
-    rfc2965 = False
-    hide_cookie2 = False
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: urllib.request.Request) -> bool:
-        return False
-
-    def domain_return_ok(self, domain: str, request: urllib.request.Request) -> bool:
-        return False
-
-    def path_return_ok(self, path: str, request: urllib.request.Request) -> bool:
-        return False
-
-
-def build_session(settings: ClientSettings) -> requests.Session:
-    """A session with no cookie jar, TLS settings applied and ``Retry`` mounted."""
-    session = requests.Session()
-    session.cookies.set_policy(_NoCookies())
-    session.trust_env = False  # no proxies or netrc credentials picked up behind our back
-    session.verify = settings.verify
-    retry = Retry(
-        total=settings.retries,
-        connect=settings.retries,
-        read=settings.retries,
-        status=settings.retries,
-        other=0,
-        redirect=0,
-        allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=settings.backoff_s,
-        backoff_max=max(settings.backoff_s * 8, 1.0),
-        raise_on_status=False,
-        raise_on_redirect=False,
-        respect_retry_after_header=True,
-    )
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=settings.pool_size)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = "phoenix-portainer/1"
-    return session
 
 
 # --------------------------------------------------------------------------- client
@@ -331,6 +278,11 @@ class PortainerClient:
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
+            refused = refusal(self.base_url, self.settings, exc)
+            if refused is not None:
+                raise UntrustedServerError(
+                    self.base_url, refused, self.settings.untrusted_help
+                ) from None
             raise PortainerConnectionError(method, path, f"TLS error: {_reason(exc)}") from None
         except requests.RequestException as exc:
             raise PortainerConnectionError(method, path, _reason(exc)) from None

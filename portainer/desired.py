@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from portainer import OWNER_ENV, normalize_stack_name
+from portainer.guest_agent import GuestFileRoute
 
 #: Stack env var holding the sha256 of the compose file Phoenix last deployed.
 COMPOSE_SHA_ENV = "PHOENIX_COMPOSE_SHA256"
@@ -32,6 +33,9 @@ RESERVED_ENV = frozenset({OWNER_ENV, COMPOSE_SHA_ENV})
 
 _AGENT_URL = re.compile(r"^tcp://(?P<host>[^:/\s]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# Never starting with '-': these end up on an ssh command line.
+_SSH_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$|^[0-9a-fA-F:]+$")
+_SSH_USER = re.compile(r"^[a-z_][a-z0-9_.-]*$")
 
 
 class DesiredStateError(ValueError):
@@ -149,6 +153,48 @@ class DesiredAgent(_Strict):
         return int(match["port"])
 
 
+class CertificateSource(_Strict):
+    """Where the server's certificate can be read to pin it: a file of VM ``vmid``, through
+    its Proxmox node's SSH login and the guest agent (see ``portainer.guest_agent``)."""
+
+    ssh_host: str
+    ssh_port: int = Field(ge=1, le=65535)
+    ssh_user: str
+    vmid: int = Field(ge=1)
+    path: str
+
+    @field_validator("ssh_host")
+    @classmethod
+    def _host(cls, host: str) -> str:
+        if not _SSH_HOST.match(host):
+            raise ValueError(f"ssh_host {host!r} is not a host name or IP address")
+        return host
+
+    @field_validator("ssh_user")
+    @classmethod
+    def _user(cls, user: str) -> str:
+        if not _SSH_USER.match(user):
+            raise ValueError(f"ssh_user {user!r} is not a user name")
+        return user
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not path.startswith("/") or "\x00" in path:
+            raise ValueError(f"path {path!r} is not an absolute path")
+        return path
+
+    def route(self) -> GuestFileRoute:
+        """The SSH + guest agent route to the certificate file."""
+        return GuestFileRoute(
+            ssh_host=self.ssh_host,
+            ssh_port=self.ssh_port,
+            ssh_user=self.ssh_user,
+            vmid=self.vmid,
+            path=self.path,
+        )
+
+
 class DesiredServer(_Strict):
     """The Portainer server the fleet registers its agents with."""
 
@@ -156,6 +202,8 @@ class DesiredServer(_Strict):
     guest: str
     version: str
     admin_username: str = Field(min_length=1)
+    certificate_source: CertificateSource | None = None
+    """Absent in outputs written before Phoenix pinned certificates."""
 
     @field_validator("url")
     @classmethod

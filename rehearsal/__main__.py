@@ -9,7 +9,9 @@
    JSON file in the work dir; the gateway site goes over SSH to a loopback sshd (needs root
    for port 22; otherwise that one step is left out and the rehearsal says so);
 3. the post-apply stack reads infra's state and runs the Portainer reconcile against a fake
-   Portainer and fake agents on the agents' loopback addresses;
+   Portainer and fake agents on the agents' loopback addresses, with verified TLS as in a real
+   deploy: the reconcile pins the fake's certificate, read with `qm guest exec` over SSH from
+   a stand-in of the Proxmox node (port 22 again; without root the fake's CA is trusted);
 4. both stacks are planned again: a converged fleet has nothing left to do.
 
 Your Proxmox and Portainer credentials are never used: the stand-in gets a placeholder token,
@@ -96,7 +98,6 @@ def _portainer_env(desired: dict[str, Any], fake: Any) -> dict[str, str]:
     """Credentials for the fake Portainer and generated values for every stack secret."""
     env = {
         "PORTAINER_URL": fake.url,
-        "PORTAINER_CA_BUNDLE": fake.ca_bundle,
         "PORTAINER_USERNAME": desired["server"]["admin_username"],
         "PORTAINER_PASSWORD": secrets.token_urlsafe(18),
         "PHOENIX_PYTHON": sys.executable,
@@ -107,6 +108,40 @@ def _portainer_env(desired: dict[str, Any], fake: Any) -> dict[str, str]:
             for secret in stack.get("secret_env", []):
                 env[secret["from_env"]] = f"rehearsal-{secrets.token_hex(8)}"
     return env
+
+
+def _certificate_route(
+    stack: contextlib.ExitStack, desired: dict[str, Any], fake: Any, agent: Agent, workdir: Path
+) -> dict[str, str]:
+    """The environment that lets the reconcile pin the fake's certificate over SSH, as it pins
+    the real one: a node sshd serving the file, its key in a known_hosts, a pins file here."""
+    source = desired["server"].get("certificate_source")
+    fallback = {"PORTAINER_CA_BUNDLE": fake.ca_bundle}
+    if source is None:
+        print("    note: the outputs name no certificate source; the fake's CA is trusted")
+        return fallback
+    host, port = source["ssh_host"], int(source["ssh_port"])
+    try:
+        node = stack.enter_context(GuestSshd([host], agent.public_key, port=port))
+    except PermissionError:
+        print(
+            f"    note: no sshd on {host} port {port} (that needs root): the fake's CA is "
+            "trusted instead of a certificate pinned over SSH"
+        )
+        return fallback
+    certificate = node.guest_files(host, int(source["vmid"])) / source["path"].lstrip("/")
+    certificate.parent.mkdir(parents=True, exist_ok=True)
+    certificate.write_text(fake.certificate_pem, encoding="ascii")
+    known_hosts = workdir / "ssh" / "known_hosts"
+    known_hosts.write_text(node.known_hosts(), encoding="utf-8")
+    pins = workdir / "portainer-pins.json"
+    print(
+        f"    Portainer's certificate: read over SSH from {host} by the reconcile, pinned in {pins}"
+    )
+    return {
+        "PHOENIX_SSH_COMMAND": f"ssh -F /dev/null -o UserKnownHostsFile={known_hosts}",
+        "PORTAINER_PINS_FILE": str(pins),
+    }
 
 
 def rehearse(config_dir: Path, workdir: Path) -> int:
@@ -167,7 +202,11 @@ def rehearse(config_dir: Path, workdir: Path) -> int:
             for agent_spec in desired.get("agents", []):
                 url = urlsplit(agent_spec["url"])  # tcp://<address>:<agent port>
                 stack.enter_context(FakeAgent(host=url.hostname or "", port=url.port or 9001))
-            terraform.extra_env = {**terraform.extra_env, **_portainer_env(desired, fake)}
+            terraform.extra_env = {
+                **terraform.extra_env,
+                **_portainer_env(desired, fake),
+                **_certificate_route(stack, desired, fake, agent, workdir),
+            }
             _progress(
                 f"terraform apply: portainer (reconcile against a fake Portainer, {fake.url})"
             )

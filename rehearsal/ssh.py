@@ -5,6 +5,10 @@ provisioners over SSH, authenticated by the deployer's ssh-agent. Offline, `Gues
 on the guest's (loopback) address: uploads land under a private directory per guest, commands
 and scripts are recorded and succeed (or fail on request), nothing runs on this machine.
 `Agent` is a private ssh-agent holding one fresh key that GuestSshd accepts.
+
+On a Proxmox node's address it also answers `qm guest exec <vmid> -- cat <path>` (what the
+Portainer reconcile runs to read the server's certificate) from the files placed under
+`guest_files(host, vmid)`, printing the JSON `qm` prints.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import shlex
 import shutil
 import signal
@@ -72,14 +77,18 @@ class Agent:
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
+        # The socket file appears at bind(), a moment before ssh-agent listens on it.
         try:
-            for _ in range(400):
-                if self.socket.exists():
+            for attempt in range(400):
+                try:
+                    asyncio.run(self._add_key())
                     break
-                threading.Event().wait(0.025)
-            asyncio.run(self._add_key())
+                except (FileNotFoundError, ConnectionRefusedError):
+                    if attempt == 399:
+                        raise
+                    threading.Event().wait(0.025)
         except BaseException:
-            self.__exit__(None, None, None)
+            self.__exit__(None, None, None)  # don't leave the agent running
             raise
         return self
 
@@ -109,10 +118,21 @@ class GuestSshd:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._servers: list[Any] = []
+        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
 
     def files(self, host: str) -> Path:
         """Where uploads to `host` land (its `/`)."""
         return self.root / host
+
+    def guest_files(self, host: str, vmid: int) -> Path:
+        """The `/` of VM `vmid` as `qm guest exec` on the node `host` sees it."""
+        return self.root / host / "qemu-guests" / str(vmid)
+
+    def known_hosts(self) -> str:
+        """`known_hosts` lines for every host this sshd answers on."""
+        public = self._host_key.export_public_key().decode().strip()
+        names = [host if self.port == 22 else f"[{host}]:{self.port}" for host in self.hosts]
+        return "".join(f"{name} {public}\n" for name in names)
 
     def __enter__(self) -> GuestSshd:
         self._thread.start()
@@ -132,7 +152,7 @@ class GuestSshd:
         shutil.rmtree(self.root, ignore_errors=True)
 
     async def _start(self) -> None:
-        host_key = asyncssh.generate_private_key("ssh-ed25519")
+        host_key = self._host_key
         authorized = asyncssh.import_authorized_keys(self.authorized_key + "\n")
         for host in self.hosts:
             (self.files(host) / "tmp").mkdir(parents=True, exist_ok=True)
@@ -154,6 +174,11 @@ class GuestSshd:
         if words[:1] == ["scp"] and "t" in flags:
             await self._receive(host, words[-1], process)
             return
+        if words[:2] == ["sudo", "-n"]:
+            words = words[2:]
+        if words[:3] == ["qm", "guest", "exec"]:
+            self._guest_exec(host, command, words[3:], process)
+            return
         script = self.files(host) / command.lstrip("/")
         if command.startswith("/") and script.is_file():
             self.events.append(Event(host, "script", script.read_text(encoding="utf-8")))
@@ -161,6 +186,37 @@ class GuestSshd:
             return
         self.events.append(Event(host, "command", command))
         process.exit(0)
+
+    def _guest_exec(
+        self, host: str, command: str, words: list[str], process: asyncssh.SSHServerProcess[bytes]
+    ) -> None:
+        """`qm guest exec <vmid> -- cat <path>`, answered from `guest_files(host, vmid)`.
+
+        The call is recorded after the file was read and before the answer is sent: once a
+        test sees it, changing the files affects only later calls, and a caller that got its
+        answer finds its call recorded."""
+        out, err, status = self._qm_answer(host, words)
+        self.events.append(Event(host, "command", command))
+        process.stdout.write(out)
+        process.stderr.write(err)
+        process.exit(status)
+
+    def _qm_answer(self, host: str, words: list[str]) -> tuple[bytes, bytes, int]:
+        """What `qm` prints (stdout, stderr) and its exit status."""
+        if len(words) != 4 or words[1:3] != ["--", "cat"] or not words[0].isdigit():
+            return b"", b"400 unable to parse the command (fake qm: only `cat`)\n", 2
+        root = self.guest_files(host, int(words[0]))
+        if not root.is_dir():
+            return b"", f"VM {words[0]} is not running\n".encode(), 2
+        target = root / words[3].lstrip("/")
+        answer: dict[str, Any]
+        if target.is_file():
+            content = target.read_text(encoding="utf-8")
+            answer = {"exitcode": 0, "exited": 1, "out-data": content}
+        else:
+            error = f"cat: {words[3]}: No such file or directory\n"
+            answer = {"exitcode": 1, "exited": 1, "err-data": error}
+        return json.dumps(answer, indent=3, sort_keys=True).encode() + b"\n", b"", 0
 
     async def _receive(
         self, host: str, target: str, process: asyncssh.SSHServerProcess[bytes]

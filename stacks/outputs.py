@@ -10,6 +10,7 @@ from typing import Any
 
 from cdktf import Token
 
+from constructs_lib.bootstrap import SERVER_CERTIFICATE_PATH
 from fleet import Fleet
 from fleet.guests import VmFeature
 
@@ -52,6 +53,7 @@ def portainer_desired_state(fleet: Fleet) -> dict[str, Any] | None:
                 "stacks": [_stack(fleet, name) for name in sorted(vm.stacks)],
             }
         )
+    node = fleet.node(server.config)
     return {
         "schema_version": DESIRED_STATE_SCHEMA_VERSION,
         "owner": portainer.owner,
@@ -60,6 +62,15 @@ def portainer_desired_state(fleet: Fleet) -> dict[str, Any] | None:
             "guest": portainer.server,
             "version": portainer.version,
             "admin_username": portainer.admin_username,
+            # How the reconcile reads the certificate it pins: the node SSH login Terraform
+            # uploads snippets with, then the VM's guest agent (docs/portainer.md).
+            "certificate_source": {
+                "ssh_host": str(node.address),
+                "ssh_port": node.ssh_port,
+                "ssh_user": fleet.proxmox.ssh.username,
+                "vmid": server.vmid,
+                "path": SERVER_CERTIFICATE_PATH,
+            },
         },
         "agents": sorted(agents, key=lambda agent: str(agent["name"])),
     }

@@ -24,6 +24,10 @@ REQUIRE_TERRAFORM_ENV = "PHOENIX_REQUIRE_TERRAFORM"
 GATEWAY = "127.0.0.153"
 """The reference gateway container on loopback: Terraform delivers its site over SSH."""
 
+NODE = "127.0.0.13"
+"""The reference fleet's Proxmox node on loopback: the reconcile reads the Portainer server's
+certificate through it over SSH (`qm guest exec`)."""
+
 # Tests talk to loopback only: no update or telemetry checks from Terraform or the cdktf CLI.
 os.environ["CHECKPOINT_DISABLE"] = "1"
 
@@ -77,13 +81,14 @@ def terraform_or_skip() -> str:
 
 @pytest.fixture(scope="session")
 def ssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Agent, GuestSshd]]:
-    """The deployer's ssh-agent and the gateway container's sshd, on loopback port 22."""
+    """The deployer's ssh-agent, and the sshd of the gateway container and of the Proxmox
+    node, on loopback port 22."""
     from rehearsal.ssh import Agent, GuestSshd
 
     with contextlib.ExitStack() as stack:
         try:
             agent = stack.enter_context(Agent(tmp_path_factory.mktemp("agent")))
-            sshd = stack.enter_context(GuestSshd([GATEWAY], agent.public_key))
+            sshd = stack.enter_context(GuestSshd([GATEWAY, NODE], agent.public_key))
         except (PermissionError, RuntimeError) as error:
             # Port 22 needs root (CI runs as root); ssh-agent comes with openssh-client.
             reason = f"the gateway's SSH delivery cannot be stood in for here: {error}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,14 @@ def test_portainer_desired_state_has_the_qdrant_stack_on_drphoenix(infra: dict[s
     desired = infra["output"]["portainer"]["value"]
     assert desired["schema_version"] == 1
     assert desired["server"]["url"] == "https://10.0.0.101:9443"
+    # the server's certificate is read through node pve's SSH login and VM 1001's guest agent
+    assert desired["server"]["certificate_source"] == {
+        "ssh_host": "10.0.0.13",
+        "ssh_port": 22,
+        "ssh_user": "root",
+        "vmid": 1001,
+        "path": "/var/lib/docker/volumes/portainer-server_portainer_data/_data/certs/cert.pem",
+    }
     (agent,) = desired["agents"]
     assert agent["name"] == "drphoenix"
     assert agent["url"] == "tcp://10.0.0.102:9001"
@@ -164,3 +173,10 @@ def test_plan_holds_no_absolute_paths(infra: dict[str, Any]) -> None:
     text = str(infra)
     assert str(ROOT) not in text
     assert str(Path.home()) not in text
+
+
+def test_plans_hold_no_key_or_certificate(stacks: dict[str, dict[str, Any]]) -> None:
+    # The Portainer certificate is pinned on the deployer's machine, never in a plan or snapshot.
+    text = json.dumps(stacks)
+    for marker in ("PRIVATE KEY", "BEGIN CERTIFICATE", "portainer-pins"):
+        assert marker not in text

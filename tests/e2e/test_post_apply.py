@@ -4,10 +4,15 @@ The fleet is the reference fleet moved onto loopback stand-ins (10.0.0.x -> 127.
 agent the fake Portainer pings and the reconcile waits for is a fake agent on 127.0.0.102. The
 infra stack is applied for real on the bpg/proxmox stand-in (the gateway site goes to a
 loopback sshd), then the post-apply stack reads its state. Nothing reaches 10.0.0.x.
+
+Server TLS is the README's: no CA bundle, no --insecure. The reconcile pins the fake's
+certificate, read with `qm guest exec` over SSH from the node stand-in on 127.0.0.13 (whose
+host key the deployer's known_hosts holds, as after a real first deploy).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -19,10 +24,12 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.bootstrap import SERVER_CERTIFICATE_PATH
+from portainer.certificates import display, leaf_certificate
 from rehearsal.loopback import copy_to_loopback
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import Terraform
-from tests.conftest import ROOT
+from tests.conftest import NODE, ROOT
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
 from tests.terraform import terraform, terraform_binary, terraform_env
@@ -42,6 +49,18 @@ class Deployment:
     fake: FakePortainer
     agent: FakeAgent
     ssh_agent: Agent
+    sshd: GuestSshd
+
+    @property
+    def pins(self) -> Path:
+        return self.root / "portainer-pins.json"
+
+    def serve_certificate_of(self, fake: FakePortainer) -> None:
+        """What VM 1001's Portainer keeps in its data volume, as the node reads it."""
+        path = self.sshd.guest_files(NODE, 1001) / SERVER_CERTIFICATE_PATH.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(fake.certificate_pem, encoding="ascii")
+        (path.parent / "key.pem").write_text(fake.private_key_pem, encoding="ascii")
 
     @property
     def outdir(self) -> Path:
@@ -55,7 +74,6 @@ class Deployment:
             self.root,
             {
                 "PORTAINER_URL": self.fake.url,
-                "PORTAINER_CA_BUNDLE": self.fake.ca_bundle,
                 "PORTAINER_USERNAME": "admin",
                 "PORTAINER_PASSWORD": ADMIN_PASSWORD,
                 "QDRANT_API_KEY": QDRANT_KEY,
@@ -65,6 +83,13 @@ class Deployment:
                 "PYTHONPATH": str(ROOT),
                 # Bounded waits, short enough for a test.
                 "PHOENIX_RECONCILE_ARGS": "--agent-timeout 2 --server-timeout 10",
+                # The deployer's side of the certificate route: their ssh-agent and a
+                # known_hosts holding the node's key; the pins stay in this deployment.
+                "SSH_AUTH_SOCK": str(self.ssh_agent.socket),
+                "PHOENIX_SSH_COMMAND": (
+                    f"ssh -F /dev/null -o UserKnownHostsFile={self.root / 'known_hosts'}"
+                ),
+                "PORTAINER_PINS_FILE": str(self.pins),
             },
         )
 
@@ -115,6 +140,20 @@ class Deployment:
         )
         return result.stdout + result.stderr
 
+    def trust(self, *flags: str) -> subprocess.CompletedProcess[str]:
+        """The README's re-pin: infra's outputs into `python -m portainer trust`."""
+        outputs = terraform(self.stack_dir("infra"), "output", "-json", env=self.env())
+        return subprocess.run(
+            [sys.executable, "-m", "portainer", "trust", *flags, "--outputs-file", "-"],
+            cwd=self.root,
+            input=outputs.stdout,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
 
 @pytest.fixture
 def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deployment]:
@@ -132,8 +171,10 @@ def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deploym
             encoding="utf-8",
         )
         deployment = Deployment(
-            root=tmp_path, configs=configs, fake=fake, agent=agent, ssh_agent=ssh[0]
+            root=tmp_path, configs=configs, fake=fake, agent=agent, ssh_agent=ssh[0], sshd=ssh[1]
         )
+        (tmp_path / "known_hosts").write_text(ssh[1].known_hosts(), encoding="utf-8")
+        deployment.serve_certificate_of(fake)
         deployment.synth()
         deployment.apply_infra()
         yield deployment
@@ -167,6 +208,16 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert "terraform_data.portainer_reconcile (local-exec)" in first
     for secret in (ADMIN_PASSWORD, QDRANT_KEY):
         assert secret not in first
+    # AND it talked to Portainer over verified TLS: the certificate read through the node
+    # was pinned in the deployer's pins file
+    sha = leaf_certificate(fake.certificate_pem).sha256
+    assert f"pinned the certificate of {fake.url}: {display(sha)}" in first
+    assert (
+        json.loads(deployment.pins.read_text(encoding="utf-8"))["servers"][fake.url]["sha256"]
+        == sha
+    )
+    # AND neither key material nor the pin reached the plans or the state
+    assert_no_certificate_material(deployment, first)
 
     # WHEN it is applied again with nothing changed
     fake.clear_log()
@@ -189,6 +240,71 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert "1 added, 0 changed, 1 destroyed" in third  # the trigger replaced the step
     _, updated = owned_stack(fake)
     assert "qdrant/qdrant:v1.15.6" in updated.content
+
+
+def assert_no_certificate_material(deployment: Deployment, *logs: str) -> None:
+    """No private key, certificate or pin in the plans, the state or the apply's output."""
+    fake = deployment.fake
+    key_body = "".join(fake.private_key_pem.strip().splitlines()[1:-1])[:40]
+    cert_body = "".join(fake.certificate_pem.strip().splitlines()[1:-1])[:40]
+    sha = leaf_certificate(fake.certificate_pem).sha256
+    files = [
+        deployment.root / "terraform.infra.tfstate",
+        deployment.root / "terraform.portainer.tfstate",
+        deployment.stack_dir("infra") / "cdk.tf.json",
+        deployment.stack_dir("portainer") / "cdk.tf.json",
+    ]
+    for name, text in [(str(f), f.read_text(encoding="utf-8")) for f in files] + [
+        (f"log {i}", log) for i, log in enumerate(logs)
+    ]:
+        assert "PRIVATE KEY" not in text, name
+        assert key_body not in text, name
+        assert cert_body not in text, name
+        if not name.startswith("log"):
+            assert sha not in text, f"the pin is in {name}"
+
+
+def test_a_changed_certificate_fails_the_apply_until_repinned_on_purpose(
+    deployment: Deployment,
+) -> None:
+    # GIVEN a converged, pinned deployment
+    deployment.apply_portainer()
+    old = leaf_certificate(deployment.fake.certificate_pem).sha256
+    port = deployment.fake.port
+    deployment.fake.stop()
+    # WHEN another Portainer answers at the server's address (same CA, new key) and the
+    # post-apply step runs again
+    with FakePortainer(port=port) as other:
+        workdir = deployment.stack_dir("portainer")
+        refused = terraform(
+            workdir,
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-replace=terraform_data.portainer_reconcile",
+            env=deployment.env(),
+            expect_failure=True,
+        )
+        output = refused.stdout + refused.stderr
+        # THEN the apply fails, the other server received nothing at all (no password, no
+        # JWT), and the output says how to re-pin on purpose
+        assert other.log == []
+        assert "refusing the Portainer server" in output
+        assert "python -m portainer trust --reset" in output
+        assert ADMIN_PASSWORD not in output
+
+        # WHEN the VM was in fact rebuilt on purpose: its node now serves the new certificate,
+        # and the operator re-pins as the message says
+        deployment.serve_certificate_of(other)
+        repinned = deployment.trust("--reset")
+        new = leaf_certificate(other.certificate_pem).sha256
+        assert repinned.returncode == 0, repinned.stderr
+        assert f"{display(new)} (was {display(old)})" in repinned.stdout
+        # THEN the next apply converges the rebuilt server
+        deployment.fake = other
+        deployment.apply_portainer()
+        assert [e["Name"] for e in other.endpoints()] == ["drphoenix"]
 
 
 def test_a_failed_reconcile_fails_the_apply_and_runs_again_next_time(

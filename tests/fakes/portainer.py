@@ -44,7 +44,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.server import BackgroundServer, DropConnectionError
-from tests.fakes.tls import ca_bundle_path, server_context
+from tests.fakes.tls import ca_bundle_path, server_identity
 
 VERSION = "2.44.0"
 #: A compose file containing this marker fails to deploy (Status 4).
@@ -237,12 +237,17 @@ def _plain(status: int, text: str) -> Response:
 
 
 class FakePortainer:
-    """The fake server. Thread-safe; every public method may be called while it serves."""
+    """The fake server. Thread-safe; every public method may be called while it serves.
+
+    ``port`` 0 picks a free port; another server's port (once that one stopped) makes this one
+    an impostor at the same address: same host names, a different certificate and key.
+    """
 
     def __init__(
         self,
         *,
         host: str = "127.0.0.1",
+        port: int = 0,
         deploy_seconds: float = 0.05,
         jwt_lifetime_s: float = 8 * 3600,
         setup_token: str | None = None,
@@ -303,7 +308,8 @@ class FakePortainer:
             strict_slashes=False,
             merge_slashes=False,
         )
-        self._server = BackgroundServer(self, host, 0, server_context(host, "localhost"))
+        context, self._leaf = server_identity(host, "localhost")
+        self._server = BackgroundServer(self, host, port, context)
         self.host = host
         self.port = self._server.port
 
@@ -313,6 +319,16 @@ class FakePortainer:
     def url(self) -> str:
         """Base URL, e.g. ``https://127.0.0.1:40123``."""
         return f"https://{self.host}:{self.port}"
+
+    @property
+    def certificate_pem(self) -> str:
+        """The certificate this server presents, as Portainer keeps it in ``/data/certs``."""
+        return self._leaf.cert_chain_pems[0].bytes().decode("ascii")
+
+    @property
+    def private_key_pem(self) -> str:
+        """Its private key (``/data/certs/key.pem``): tests check it never leaves the "VM"."""
+        return self._leaf.private_key_pem.bytes().decode("ascii")
 
     @property
     def ca_bundle(self) -> str:

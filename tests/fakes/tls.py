@@ -40,6 +40,13 @@ def ca_bundle_path() -> str:
 
 def server_context(*identities: str) -> ssl.SSLContext:
     """A server-side TLS context with a certificate for ``identities``, signed by the fake CA."""
+    return server_identity(*identities)[0]
+
+
+def server_identity(*identities: str) -> tuple[ssl.SSLContext, trustme.LeafCert]:
+    """Like :func:`server_context`, plus the issued certificate and key (a new key every call:
+    two servers for the same identities present different certificates)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    fake_ca().issue_cert(*identities).configure_cert(context)
-    return context
+    leaf = fake_ca().issue_cert(*identities)
+    leaf.configure_cert(context)
+    return context, leaf

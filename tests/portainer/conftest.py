@@ -1,10 +1,12 @@
-"""Fixtures: a fake Portainer and fake agents on loopback, desired-state builders, a CLI runner."""
+"""Fixtures: a fake Portainer and fake agents on loopback, desired-state builders, a CLI runner,
+and a Proxmox node stand-in that serves the server's certificate over SSH."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +15,16 @@ from typing import Any
 import pytest
 
 from portainer.cli import main
+from rehearsal.ssh import Agent, GuestSshd
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
+from tests.fakes.server import free_port
+
+#: The Proxmox node on loopback, and the VM that runs Portainer on it.
+NODE = "127.0.0.13"
+SERVER_VMID = 1001
+#: Where Portainer keeps its certificate, seen from the VM (the bootstrap's data volume).
+CERT_PATH = "/var/lib/docker/volumes/portainer-server_portainer_data/_data/certs/cert.pem"
 
 #: Short waits so the suite stays fast; every reconcile in the tests uses them.
 FAST = [
@@ -54,17 +64,24 @@ def agent_doc(name: str, url: str, stacks: Sequence[dict[str, Any]] = ()) -> dic
     return {"name": name, "guest": name, "vmid": 1002, "url": url, "stacks": list(stacks)}
 
 
-def desired_doc(agents: Sequence[dict[str, Any]], owner: str = "phoenix") -> dict[str, Any]:
+def desired_doc(
+    agents: Sequence[dict[str, Any]],
+    owner: str = "phoenix",
+    certificate_source: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The whole `portainer` output (its server URL is never used: PORTAINER_URL wins)."""
+    server: dict[str, Any] = {
+        "url": "https://192.0.2.1:9443",  # TEST-NET: must never be contacted
+        "guest": "portainer",
+        "version": "2.44.0",
+        "admin_username": "admin",
+    }
+    if certificate_source is not None:
+        server["certificate_source"] = certificate_source
     return {
         "schema_version": 1,
         "owner": owner,
-        "server": {
-            "url": "https://192.0.2.1:9443",  # TEST-NET: must never be contacted
-            "guest": "portainer",
-            "version": "2.44.0",
-            "admin_username": "admin",
-        },
+        "server": server,
         "agents": sorted(agents, key=lambda a: str(a["name"])),
     }
 
@@ -88,9 +105,11 @@ class Runner:
     def __init__(self, fake: FakePortainer, tmp_path: Path) -> None:
         self.fake = fake
         self.tmp_path = tmp_path
+        self.pins = tmp_path / "pins.json"
         self.env: dict[str, str] = {
             "PORTAINER_URL": fake.url,
             "PORTAINER_CA_BUNDLE": fake.ca_bundle,
+            "PORTAINER_PINS_FILE": str(self.pins),
         }
 
     def write_outputs(self, desired: dict[str, Any]) -> Path:
@@ -100,15 +119,23 @@ class Runner:
         return path
 
     def __call__(self, desired: dict[str, Any], *args: str, **env: str) -> Result:
+        return self.command("reconcile", desired, *FAST, *args, **env)
+
+    def command(self, name: str, desired: dict[str, Any], *args: str, **env: str) -> Result:
+        """Run ``python -m portainer <name> --outputs-file <desired> ...``."""
         path = self.write_outputs(desired)
         out, err = io.StringIO(), io.StringIO()
-        code = main(
-            ["reconcile", "--outputs-file", str(path), *FAST, *args],
-            {**self.env, **env},
-            out,
-            err,
-        )
+        code = main([name, "--outputs-file", str(path), *args], {**self.env, **env}, out, err)
         return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _home_is_private(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the real ~/.config (pins) even if it forgets PORTAINER_PINS_FILE."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
 
 
 @pytest.fixture
@@ -144,3 +171,60 @@ def run(fake: FakePortainer, tmp_path: Path, api_key: str) -> Runner:
     runner = Runner(fake, tmp_path)
     runner.env["PORTAINER_API_KEY"] = api_key
     return runner
+
+
+@dataclass
+class NodeSsh:
+    """An sshd standing in for the Proxmox node, the deployer's agent, and a known_hosts file
+    that knows the node's key: the deployer's side of the certificate route."""
+
+    sshd: GuestSshd
+    agent: Agent
+    known_hosts: Path
+
+    @property
+    def port(self) -> int:
+        """The node's SSH port (a free one: no root needed)."""
+        return self.sshd.port
+
+    def env(self) -> dict[str, str]:
+        """What `ssh` needs: the agent, and no user or system ssh_config."""
+        return {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "SSH_AUTH_SOCK": str(self.agent.socket),
+            "PHOENIX_SSH_COMMAND": f"ssh -F /dev/null -o UserKnownHostsFile={self.known_hosts}",
+        }
+
+    def serve_certificate_of(self, fake: FakePortainer) -> None:
+        """Put the fake's certificate and key where Portainer keeps them in VM 1001."""
+        certs = self.sshd.guest_files(NODE, SERVER_VMID) / CERT_PATH.lstrip("/")
+        certs.parent.mkdir(parents=True, exist_ok=True)
+        certs.write_text(fake.certificate_pem, encoding="ascii")
+        (certs.parent / "key.pem").write_text(fake.private_key_pem, encoding="ascii")
+
+    def source_doc(self, user: str = "root") -> dict[str, Any]:
+        """The desired state's `server.certificate_source` for this node."""
+        return {
+            "ssh_host": NODE,
+            "ssh_port": self.port,
+            "ssh_user": user,
+            "vmid": SERVER_VMID,
+            "path": CERT_PATH,
+        }
+
+    def guest_exec_calls(self) -> list[str]:
+        """The `qm guest exec` commands the node was asked to run."""
+        return [e.detail for e in self.sshd.events if e.kind == "command" and "qm" in e.detail]
+
+
+@pytest.fixture
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeSsh]:
+    """The Proxmox node stand-in on 127.0.0.13 (a free port), its key already known."""
+    directory = tmp_path_factory.mktemp("node")
+    with (
+        Agent(directory / "agent") as agent,
+        GuestSshd([NODE], agent.public_key, port=free_port(NODE)) as sshd,
+    ):
+        known_hosts = directory / "known_hosts"
+        known_hosts.write_text(sshd.known_hosts(), encoding="utf-8")
+        yield NodeSsh(sshd, agent, known_hosts)

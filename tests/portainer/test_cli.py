@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import trustme
 
 from portainer.desired import encode_for_env
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
 from tests.fakes.server import free_port
+from tests.fakes.tls import ca_bundle_path
 from tests.portainer.conftest import FAST, Runner, agent_doc, desired_doc, stack_doc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +43,20 @@ def test_help_lists_the_options() -> None:
         "--detailed-exitcode",
         "PORTAINER_API_KEY",
     ):
+        assert flag in result.stdout
+
+
+def test_trust_help_lists_its_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "portainer", "trust", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    for flag in ("--outputs-file", "--desired-state-env", "--reset", "--fingerprint"):
         assert flag in result.stdout
 
 
@@ -122,15 +138,22 @@ def test_reads_desired_state_from_base64gzip_env(
 
 
 def test_fails_when_tls_is_not_trusted_unless_insecure(
-    fake: FakePortainer, agent: FakeAgent, run: Runner
+    fake: FakePortainer, agent: FakeAgent, run: Runner, tmp_path: Path
 ) -> None:
-    # GIVEN no CA bundle for the fake's certificate
+    # GIVEN a CA bundle of another CA than the one that signed the fake's certificate
     del run.env["PORTAINER_CA_BUNDLE"]
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
     desired = desired_doc([agent_doc("drphoenix", agent.url)])
-    # WHEN reconciling with default verification THEN it refuses (and says why)
-    refused = run(desired, "--server-timeout", "0.1")
+    # WHEN reconciling against the system CAs, with a long server wait
+    refused = run(desired, "--ca-bundle", str(other_ca), "--server-timeout", "600")
+    # THEN it refuses at once instead of waiting for a "server not ready", says why, and the
+    # fake received nothing that carries a credential
     assert refused.code == 1
-    assert "TLS" in refused.out
+    assert "refusing the Portainer server" in refused.out
+    assert "not trusted by the CA bundle" in refused.out
+    assert "waiting for Portainer" not in refused.err
+    assert [r for r in fake.log if r.auth != "none" or r.path == "/api/auth"] == []
     # WHEN the operator opts out explicitly THEN it works
     assert run(desired, PORTAINER_INSECURE="1").code == 0
 
@@ -141,7 +164,7 @@ def test_fails_when_server_never_comes_up(tmp_path: Path, api_key: str) -> None:
 
     class Down:
         url = fake_down
-        ca_bundle = ""
+        ca_bundle = ca_bundle_path()
 
     runner = Runner(Down(), tmp_path)  # type: ignore[arg-type]
     runner.env["PORTAINER_API_KEY"] = api_key

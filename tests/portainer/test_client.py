@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from portainer.certificates import display, leaf_certificate
 from portainer.client import (
     AdminInitTimeoutError,
     AuthenticationError,
-    ClientSettings,
     Credentials,
     PortainerClient,
     PortainerConnectionError,
     PortainerHTTPError,
+    UntrustedServerError,
 )
+from portainer.session import ClientSettings
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
 
@@ -133,10 +138,99 @@ def test_dropped_connection_on_post_is_not_retried(fake: FakePortainer) -> None:
 
 def test_fails_when_server_certificate_is_not_trusted(fake: FakePortainer) -> None:
     # GIVEN default verification against the system CAs (the fake's CA is not among them)
-    client = make_client(fake, Credentials(api_key=fake.add_api_key()), verify=True)
-    # THEN the TLS failure is reported, not silently ignored
-    with pytest.raises(PortainerConnectionError, match="TLS"):
+    client = make_client(
+        fake, Credentials(api_key=fake.add_api_key()), verify=True, untrusted_help="fix: X"
+    )
+    # WHEN calling it THEN the certificate is refused as such (not as a connection problem),
+    # with the operator's fixes, and the fake never saw a request
+    with pytest.raises(UntrustedServerError, match="not trusted by the system CAs") as caught:
         client.system_status()
+    assert str(caught.value).endswith("Nothing was sent to it.\nfix: X")
+    assert fake.log == []
+
+
+def test_pinned_certificate_is_accepted_without_any_ca(fake: FakePortainer) -> None:
+    # GIVEN the fake's certificate pinned, and no CA bundle
+    pin = leaf_certificate(fake.certificate_pem).sha256
+    client = make_client(fake, Credentials(api_key=fake.add_api_key()), pinned_sha256=pin)
+    # WHEN calling it THEN it works, and urllib3 does not call the connection unverified
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert client.system_status().Version == "2.44.0"
+        assert client.find_endpoint("none") is None
+    assert [r.auth for r in fake.log] == ["none", "api-key"]
+
+
+def test_fails_when_another_certificate_answers_at_the_pinned_address(
+    fake: FakePortainer,
+) -> None:
+    # GIVEN a client that pinned the real server and used it
+    pin = leaf_certificate(fake.certificate_pem).sha256
+    key = fake.add_api_key()
+    client = make_client(fake, Credentials(api_key=key), pinned_sha256=pin)
+    assert client.find_endpoint("none") is None
+    client.close()  # the next request opens a new connection
+    # WHEN an impostor with a certificate from the very same CA takes over the address
+    fake.stop()
+    with FakePortainer(port=fake.port) as impostor:
+        impostor.add_api_key()
+        # THEN the request is refused at the handshake, naming both fingerprints, and the
+        # impostor received no request at all (so no API key)
+        with pytest.raises(UntrustedServerError) as caught:
+            client.find_endpoint("none")
+        presented = leaf_certificate(impostor.certificate_pem).sha256
+        assert display(presented) in str(caught.value)
+        assert display(pin) in str(caught.value)
+        assert impostor.log == []
+
+
+def test_fails_when_jwt_login_would_reach_an_impostor(fake: FakePortainer) -> None:
+    # GIVEN a pin taken from one server and an impostor answering at its address
+    pin = leaf_certificate(fake.certificate_pem).sha256
+    fake.stop()
+    with FakePortainer(port=fake.port) as impostor:
+        impostor.seed_admin("admin", PASSWORD)
+        client = make_client(
+            impostor, Credentials(username="admin", password=PASSWORD), pinned_sha256=pin
+        )
+        # WHEN an authenticated call needs a login THEN the password never leaves
+        with pytest.raises(UntrustedServerError):
+            client.find_endpoint("x")
+        assert impostor.log == []
+
+
+def test_a_cut_handshake_is_not_mistaken_for_a_refused_certificate(
+    fake: FakePortainer,
+) -> None:
+    # GIVEN a pinned client and an address that accepts TCP and closes at once (what Docker's
+    # port proxy does while the container behind it is still starting)
+    pin = leaf_certificate(fake.certificate_pem).sha256
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        stop = threading.Event()
+
+        def close_every_connection() -> None:
+            listener.settimeout(0.05)
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    listener.accept()[0].close()
+
+        worker = threading.Thread(target=close_every_connection, daemon=True)
+        worker.start()
+        port = listener.getsockname()[1]
+        client = PortainerClient(
+            f"https://127.0.0.1:{port}",
+            Credentials(api_key="ptr_x"),
+            ClientSettings(pinned_sha256=pin, retries=0),
+        )
+        # WHEN calling it THEN it is a connection problem the server wait retries, not a refusal
+        try:
+            with pytest.raises(PortainerConnectionError):
+                client.system_status()
+        finally:
+            stop.set()
+            worker.join(timeout=5)
 
 
 def test_insecure_switch_accepts_a_self_signed_server(fake: FakePortainer) -> None:

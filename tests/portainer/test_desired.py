@@ -136,3 +136,43 @@ def test_fails_when_file_is_not_json(tmp_path: Path) -> None:
     path.write_text("{nope")
     with pytest.raises(DesiredStateError, match="not valid JSON"):
         load_outputs_file(str(path))
+
+
+def test_certificate_source_names_the_route_to_the_servers_certificate() -> None:
+    document = reference()
+    document["server"]["certificate_source"] = {
+        "ssh_host": "10.0.0.13",
+        "ssh_port": 22,
+        "ssh_user": "root",
+        "vmid": 1001,
+        "path": "/var/lib/docker/volumes/x/_data/certs/cert.pem",
+    }
+    source = parse_desired_state(document).server.certificate_source
+    assert source is not None
+    assert source.route().describe() == (
+        "ssh root@10.0.0.13:22, qm guest exec 1001, /var/lib/docker/volumes/x/_data/certs/cert.pem"
+    )
+
+
+def test_outputs_from_before_certificate_pinning_still_load() -> None:
+    assert parse_desired_state(reference()).server.certificate_source is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ssh_host", "-oProxyCommand=evil"),
+        ("ssh_host", "node one"),
+        ("ssh_user", "-l"),
+        ("path", "relative/cert.pem"),
+        ("vmid", 0),
+    ],
+)
+def test_fails_when_a_certificate_source_could_smuggle_ssh_options(
+    field: str, value: object
+) -> None:
+    document = reference()
+    source = {"ssh_host": "n", "ssh_port": 22, "ssh_user": "root", "vmid": 1, "path": "/c"}
+    document["server"]["certificate_source"] = {**source, field: value}
+    with pytest.raises(DesiredStateError, match=f"certificate_source.{field}"):
+        parse_desired_state(document)
