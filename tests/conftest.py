@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,11 +32,14 @@ certificate through it over SSH (`qm guest exec`)."""
 # Tests talk to loopback only: no update or telemetry checks from Terraform or the cdktf CLI.
 os.environ["CHECKPOINT_DISABLE"] = "1"
 
-# jsii runs the project's Node.js 22 from node_modules, as `make` does (no end-of-life banner).
-_NODE_BIN = ROOT / "node_modules" / ".bin"
-if _NODE_BIN.is_dir() and str(_NODE_BIN) not in os.environ.get("PATH", ""):
-    os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.environ.setdefault("NODE_OPTIONS", "--max-old-space-size=4096 --disable-warning=DEP0044")
+# The project's own tools first, as `make` puts them: the cdktf CLI, then the virtualenv's
+# Node.js 22 (jsii: no end-of-life banner) and Terraform (toolchain/).
+_TOOLS = [ROOT / "node_modules" / ".bin", Path(sys.executable).parent]
+_PATH = os.environ.get("PATH", "").split(os.pathsep)
+os.environ["PATH"] = os.pathsep.join(
+    [*(str(tools) for tools in _TOOLS if tools.is_dir()), *(p for p in _PATH if p)]
+)
+os.environ.setdefault("NODE_OPTIONS", "--max-old-space-size=4096 --disable-warning=DEP0044")
 
 
 class PlanSnapshot(JSONSnapshotExtension):

