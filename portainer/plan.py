@@ -218,6 +218,9 @@ def plan_environment(agent: DesiredAgent, endpoint: Endpoint | None) -> Environm
             "agent on Docker (2); Phoenix does not change it - rename or delete it"
         )
         return item
+    if agent.name != endpoint.Name:  # found by its address: the guest was renamed
+        item.changes["Name"] = agent.name
+        item.reasons.append(f"name {endpoint.Name} -> {agent.name}")
     if agent.url != endpoint.URL:
         item.changes["URL"] = agent.url
         item.reasons.append(f"URL {endpoint.URL} -> {agent.url}")

@@ -25,7 +25,7 @@ from portainer.client import (
     PortainerHTTPError,
 )
 from portainer.desired import COMPOSE_SHA_ENV, DesiredAgent, DesiredStack, DesiredState
-from portainer.models import Endpoint, Stack, StackStatus
+from portainer.models import Endpoint, EndpointType, Stack, StackStatus
 from portainer.plan import (
     Action,
     EnvironmentItem,
@@ -33,6 +33,7 @@ from portainer.plan import (
     Plan,
     StackItem,
     env_changes,
+    is_owned,
     needs_file,
     plan_environment,
     plan_leftovers,
@@ -217,7 +218,7 @@ class Reconciler:
             self.progress(f"agent {agent.name}: unreachable")
             return item
         try:
-            endpoint = self._endpoint_named(agent.name)
+            endpoint = self._endpoint_named(agent.name) or self._renamed(agent)
             item = plan_environment(agent, endpoint)
             if endpoint is None or item.action is Action.CONFLICT:
                 for stack in pending:
@@ -240,6 +241,25 @@ class Reconciler:
             item.stacks = pending
             item.fail(_internal(exc))
         return item
+
+    def _renamed(self, agent: DesiredAgent) -> Endpoint | None:
+        """The environment an agent had under another name: same address, an agent on Docker,
+        not named after another agent of this fleet, and holding only stacks this fleet owns
+        (or none). A renamed guest keeps its environment and stacks; only the name changes."""
+        others = {a.name for a in self.desired.agents if a.name != agent.name}
+        with self._endpoints_lock:
+            listed = list(self._endpoints.values()) if self._endpoints is not None else []
+        for endpoint in listed:
+            if (
+                endpoint.URL != agent.url
+                or endpoint.Type != EndpointType.AGENT_ON_DOCKER
+                or endpoint.Name in others
+            ):
+                continue
+            stacks = self.client.list_stacks(endpoint.Id)
+            if all(is_owned(stack, self.desired.owner) for stack in stacks):
+                return endpoint
+        return None
 
     def _endpoint_named(self, name: str) -> Endpoint | None:
         """The environment called ``name`` from one list of all environments, read by the first

@@ -527,3 +527,37 @@ def test_environment_of_another_type_is_a_conflict_and_untouched(
     assert "! environment drphoenix" in result.out
     assert "x stack qdrant" in result.out
     assert fake.writes() == []
+
+
+def test_a_renamed_guest_renames_its_environment_and_keeps_its_stacks(
+    fake: FakePortainer, agent: FakeAgent, run: Runner
+) -> None:
+    # GIVEN a converged agent with a stack
+    stacks = [stack_doc("qdrant")]
+    assert run(desired_doc([agent_doc("drphoenix", agent.url, stacks)])).code == 0
+    [before] = fake.endpoints()
+    fake.clear_log()
+    # WHEN the guest is renamed in the fleet (same address)
+    result = run(desired_doc([agent_doc("qdrant-host", agent.url, stacks)]))
+    # THEN the environment is renamed in place: one PUT with the name, no stack written
+    assert result.code == 0, result.out + result.err
+    writes = [(w.method, w.path, w.body) for w in fake.writes()]
+    assert writes == [("PUT", f"/api/endpoints/{before['Id']}", {"Name": "qdrant-host"})]
+    [after] = fake.endpoints()
+    assert (after["Id"], after["Name"]) == (before["Id"], "qdrant-host")
+    assert [s.name for s in fake.stacks(after["Id"])] == ["qdrant"]
+    assert "name drphoenix -> qdrant-host" in result.out
+
+
+def test_an_environment_at_the_same_address_with_foreign_stacks_is_not_taken(
+    fake: FakePortainer, agent: FakeAgent, run: Runner
+) -> None:
+    # GIVEN an environment at the agent's address that runs a stack Phoenix does not own
+    other = fake.seed_endpoint("lab-docker", agent.url)
+    fake.seed_stack(other["Id"], "grafana", "services:\n  grafana:\n    image: grafana\n")
+    # WHEN a fleet agent of another name is reconciled
+    result = run(desired_doc([agent_doc("drphoenix", agent.url)]))
+    # THEN that environment keeps its name; the fleet's agent gets its own
+    assert result.code == 0, result.out + result.err
+    names = sorted(e["Name"] for e in fake.endpoints())
+    assert names == ["drphoenix", "lab-docker"]
