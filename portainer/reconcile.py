@@ -251,7 +251,7 @@ class Reconciler:
             listed = list(self._endpoints.values()) if self._endpoints is not None else []
         for endpoint in listed:
             if (
-                endpoint.URL != agent.url
+                agent.url != endpoint.URL
                 or endpoint.Type != EndpointType.AGENT_ON_DOCKER
                 or endpoint.Name in others
             ):
