@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
@@ -62,6 +62,12 @@ class PlanSnapshot(JSONSnapshotExtension):
             return True
         name = test_location.snapshot_name_parametrized
         return location.stem == name or location.stem.startswith((f"{name}.", f"{name}["))
+
+    def diff_lines(self, serialized_data: Any, snapshot_data: Any) -> Iterator[str]:
+        """By Terraform address, only what changed, long texts line by line (tests/plan_diff)."""
+        from tests.plan_diff import plan_diff_lines
+
+        yield from plan_diff_lines(str(snapshot_data), str(serialized_data))
 
 
 @pytest.fixture

@@ -1,0 +1,61 @@
+"""A snapshot failure reads as a plan review: address, changed values, texts by line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fleet import load_fleet
+from tests.conftest import ROOT, PlanSnapshot
+from tests.fleet.conftest import edit
+from tests.plan import synth_files
+
+SNAPSHOT = ROOT / "__snapshots__" / "test_reference_fleet" / "test_infra_plan_matches_snapshot.json"
+
+
+def infra_after(tmp_path: Path, *edits: tuple[str, str, str]) -> str:
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    for path in (ROOT / "configs").rglob("*"):
+        target = configs / path.relative_to(ROOT / "configs")
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        else:
+            target.write_bytes(path.read_bytes())
+    for file, old, new in edits:
+        edit(file, old, new)(configs)
+    stacks = synth_files(load_fleet(configs), tmp_path / "cdktf.out")
+    return json.dumps(stacks["infra"], indent=2, sort_keys=True)
+
+
+def test_a_memory_change_names_the_vm_and_the_memory_line(tmp_path: Path) -> None:
+    # GIVEN VM 1002's memory grown in the config
+    received = infra_after(
+        tmp_path,
+        (
+            "guests.yaml",
+            "memory_mib: 8192\n    disk_gib: 64",
+            "memory_mib: 16384\n    disk_gib: 64",
+        ),
+    )
+    # WHEN the snapshot extension explains the difference
+    lines = list(PlanSnapshot().diff_lines(received, SNAPSHOT.read_text(encoding="utf-8")))
+    # THEN it names the Terraform address, the one changed value, and how to accept it
+    assert lines[:2] == [
+        "plan change in proxmox_virtual_environment_vm.vm_1002:",
+        "  ~ memory.dedicated: 8192 -> 16384",
+    ]
+    assert "--snapshot-update" in lines[-2]
+    assert len(lines) == 5
+
+
+def test_a_compose_change_shows_only_the_changed_lines(tmp_path: Path) -> None:
+    received = infra_after(
+        tmp_path, ("stacks/qdrant/compose.yaml", "qdrant/qdrant:v1.15.5", "qdrant/qdrant:v1.15.6")
+    )
+    lines = list(PlanSnapshot().diff_lines(received, SNAPSHOT.read_text(encoding="utf-8")))
+    text = "\n".join(lines)
+    assert "plan change in output.portainer:" in text
+    assert "-    image: qdrant/qdrant:v1.15.5" in text
+    assert "+    image: qdrant/qdrant:v1.15.6" in text
+    assert all(len(line) < 200 for line in lines)  # no 1,000-character JSON lines
