@@ -17,10 +17,10 @@ export CHECKPOINT_DISABLE := 1
 # jsii's kernel trips Node 22's util.isArray deprecation (DEP0044) on every start: noise only.
 export NODE_OPTIONS := --max-old-space-size=4096 --disable-warning=DEP0044
 
-.PHONY: help setup bindings synth test lint bench rehearse clean
+.PHONY: help setup bindings synth review test lint bench rehearse clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{gsub(/\$$\$$/, "$$", $$2); printf "  make %-10s %s\n", $$1, $$2}'
 
 setup: $(STAMP)/python $(STAMP)/node $(STAMP)/bindings ## install Python and npm dependencies, generate provider bindings
 
@@ -62,6 +62,9 @@ synth: setup ## synthesize the fleet in $$PHOENIX_CONFIG_DIR (default configs/) 
 rehearse: setup ## deploy the fleet offline: real Terraform on the provider stand-in, fake Portainer
 	@$(VENV)/bin/python -m rehearsal
 
+review: setup ## what the working tree changes against git revision $$BASE (default HEAD), in fleet words
+	@$(VENV)/bin/python -m review $(if $(BASE),--base $(BASE))
+
 test: setup ## run the whole test suite
 	@$(VENV)/bin/python -m pytest
 
@@ -78,3 +81,4 @@ bench: setup ## measure synth and reconcile cost (minutes; writes bench/RESULTS.
 
 clean: ## remove everything setup and synth created (keeps Terraform state)
 	rm -rf $(VENV) node_modules $(STAMP) imports cdktf.out .rehearsal
+	find . -name .git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
