@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import fcntl
 import json
 import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -135,9 +137,37 @@ class GuestSshd:
         return "".join(f"{name} {public}\n" for name in names)
 
     def __enter__(self) -> GuestSshd:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        self._locks = self._take_port()
+        try:
+            self._thread.start()
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        except BaseException:
+            self._locks.close()
+            raise
         return self
+
+    def _take_port(self) -> contextlib.ExitStack:
+        """Wait until no other run on this machine serves these hosts on this fixed port.
+
+        Port 22 is the fleet's SSH port, so two test runs or rehearsals at once would collide;
+        the later one waits for the earlier instead of failing. Locks are taken in host order,
+        so two runs never wait on each other."""
+        locks = contextlib.ExitStack()
+        if self.port >= 1024:  # a free port chosen by the caller: nothing to share
+            return locks
+        for host in sorted(self.hosts):
+            path = Path(tempfile.gettempdir()) / f"phoenix-sshd-{host}-{self.port}.lock"
+            lock = locks.enter_context(path.open("w"))
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"==> waiting for another run's stand-in sshd on {host}:{self.port}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                fcntl.flock(lock, fcntl.LOCK_EX)
+        return locks
 
     def __exit__(self, *exc: object) -> None:
         async def stop() -> None:
@@ -150,6 +180,7 @@ class GuestSshd:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)
+        self._locks.close()
 
     async def _start(self) -> None:
         host_key = self._host_key
