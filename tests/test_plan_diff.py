@@ -6,14 +6,15 @@ import json
 from pathlib import Path
 
 from fleet import load_fleet
+from tests.config_edits import Mutation, read_field, set_field, update_field
 from tests.conftest import ROOT, PlanSnapshot
-from tests.fleet.conftest import edit
 from tests.plan import synth_files
 
+QDRANT_COMPOSE = "stacks/qdrant/compose.yaml"
 SNAPSHOT = ROOT / "__snapshots__" / "test_reference_fleet" / "test_infra_plan_matches_snapshot.json"
 
 
-def infra_after(tmp_path: Path, *edits: tuple[str, str, str]) -> str:
+def infra_after(tmp_path: Path, *edits: Mutation) -> str:
     configs = tmp_path / "configs"
     configs.mkdir()
     for path in (ROOT / "configs").rglob("*"):
@@ -22,22 +23,15 @@ def infra_after(tmp_path: Path, *edits: tuple[str, str, str]) -> str:
             target.mkdir(exist_ok=True)
         else:
             target.write_bytes(path.read_bytes())
-    for file, old, new in edits:
-        edit(file, old, new)(configs)
+    for change in edits:
+        change(configs)
     stacks = synth_files(load_fleet(configs), tmp_path / "cdktf.out")
     return json.dumps(stacks["infra"], indent=2, sort_keys=True)
 
 
 def test_a_memory_change_names_the_vm_and_the_memory_line(tmp_path: Path) -> None:
     # GIVEN VM 1002's memory grown in the config
-    received = infra_after(
-        tmp_path,
-        (
-            "guests.yaml",
-            "memory_mib: 8192\n    disk_gib: 64",
-            "memory_mib: 16384\n    disk_gib: 64",
-        ),
-    )
+    received = infra_after(tmp_path, set_field("guests.yaml", "vms.1002.memory_mib", 16384))
     # WHEN the snapshot extension explains the difference
     lines = list(PlanSnapshot().diff_lines(received, SNAPSHOT.read_text(encoding="utf-8")))
     # THEN it names the Terraform address, the one changed value, and how to accept it
@@ -51,11 +45,12 @@ def test_a_memory_change_names_the_vm_and_the_memory_line(tmp_path: Path) -> Non
 
 def test_a_compose_change_shows_only_the_changed_lines(tmp_path: Path) -> None:
     received = infra_after(
-        tmp_path, ("stacks/qdrant/compose.yaml", "qdrant/qdrant:v1.15.5", "qdrant/qdrant:v1.15.6")
+        tmp_path, update_field(QDRANT_COMPOSE, "services.qdrant.image", lambda i: f"{i}-next")
     )
     lines = list(PlanSnapshot().diff_lines(received, SNAPSHOT.read_text(encoding="utf-8")))
     text = "\n".join(lines)
     assert "plan change in output.portainer:" in text
-    assert "-    image: qdrant/qdrant:v1.15.5" in text
-    assert "+    image: qdrant/qdrant:v1.15.6" in text
+    image = read_field(ROOT / "configs", QDRANT_COMPOSE, "services.qdrant.image")
+    assert f"-    image: {image}" in text
+    assert f"+    image: {image}-next" in text
     assert all(len(line) < 200 for line in lines)  # no 1,000-character JSON lines

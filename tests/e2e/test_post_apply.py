@@ -29,6 +29,7 @@ from portainer.certificates import display, leaf_certificate
 from rehearsal.loopback import copy_to_loopback
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import Terraform
+from tests.config_edits import read_field, update_field
 from tests.conftest import NODE, ROOT
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.e2e
 
 ADMIN_PASSWORD = "e2e-admin-password-never-shown"
 QDRANT_KEY = "e2e-qdrant-key-never-shown"
+QDRANT_COMPOSE = "stacks/qdrant/compose.yaml"
 
 
 @dataclass
@@ -202,7 +204,7 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert env["QDRANT__LOG_LEVEL"] == "INFO"
     assert env["QDRANT__SERVICE__API_KEY"] == QDRANT_KEY
     assert env["PHOENIX_OWNER"] == "phoenix"
-    compose = deployment.configs / "stacks/qdrant/compose.yaml"
+    compose = deployment.configs / QDRANT_COMPOSE
     assert stack.content == compose.read_text(encoding="utf-8")  # ${VAR} survived Terraform
     assert stack.status == 1
     assert "terraform_data.portainer_reconcile (local-exec)" in first
@@ -227,9 +229,8 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert fake.writes() == []
 
     # WHEN the compose file changes and the fleet is synthesized and deployed again
-    compose.write_text(
-        compose.read_text(encoding="utf-8").replace("v1.15.5", "v1.15.6"), encoding="utf-8"
-    )
+    bump_qdrant = update_field(QDRANT_COMPOSE, "services.qdrant.image", lambda i: f"{i}-next")
+    bump_qdrant(deployment.configs)
     deployment.synth()
     deployment.apply_infra()
     fake.clear_log()
@@ -239,7 +240,8 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert writes == [("PUT", f"/api/stacks/{stack.id}")]
     assert "1 added, 0 changed, 1 destroyed" in third  # the trigger replaced the step
     _, updated = owned_stack(fake)
-    assert "qdrant/qdrant:v1.15.6" in updated.content
+    assert updated.content == compose.read_text(encoding="utf-8")
+    assert read_field(deployment.configs, QDRANT_COMPOSE, "services.qdrant.image").endswith("-next")
 
 
 def assert_no_certificate_material(deployment: Deployment, *logs: str) -> None:

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from fleet.__main__ import main
+from tests.config_edits import set_field
 from tests.conftest import ROOT
-from tests.fleet.conftest import combine, edit
+from tests.fleet.conftest import combine
 
 BAD_GUESTS = combine(
-    edit("guests.yaml", "ip: 10.0.0.102/24", "ip: 10.0.1.5/24"),
-    edit("guests.yaml", "    cores: 1\n", "    cores: 0\n"),
+    set_field("guests.yaml", "vms.1002.network.ip", "10.0.1.5/24"),
+    set_field("guests.yaml", "containers.101.cores", 0),
 )
 BAD_LINES = [
     "configs/guests.yaml: containers.101.cores: Input should be greater than or equal to 1 (got 0)",

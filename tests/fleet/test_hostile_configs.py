@@ -14,6 +14,16 @@ from pathlib import Path
 import pytest
 
 from fleet import load_fleet
+from tests.config_edits import (
+    append_item,
+    line_of,
+    read_field,
+    remove_field,
+    set_field,
+    set_raw,
+    value_position,
+)
+from tests.conftest import ROOT
 from tests.fleet.conftest import Mutation, as_json, combine, edit, problems, write
 
 G = "configs/guests.yaml"
@@ -21,24 +31,22 @@ P = "configs/proxmox.yaml"
 S = "configs/stacks.yaml"
 PT = "configs/portainer.yaml"
 GW = "configs/gateway.yaml"
-EXAMPLE_KEY_LINE = (
-    "        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA "
-    "replace-with-your-key@phoenix\n    features: [docker, portainer_agent]"
-)
 CT_TEMPLATE_URL = (
     "url: https://download.proxmox.com/images/system/debian-12-standard_12.7-1_amd64.tar.zst"
 )
-VOLUME_1002 = (
-    "      - export: /quickOS/vm-persistent-data/1002\n        mount_point: /persistent-storage\n"
-)
 WIDE = "\uff11\uff10\uff10\uff12"
 """1002 in full-width digits."""
-DRPHOENIX = (
-    "    name: drphoenix\n    description: Portainer agent running the Qdrant vector database\n"
-    "    template: 9000"
-)
 
 QDRANT_COMPOSE = "stacks/qdrant/compose.yaml"
+REFERENCE = ROOT / "configs"
+COMPOSE_LINES = len((REFERENCE / QDRANT_COMPOSE).read_text(encoding="utf-8").splitlines())
+GATEWAY_HTTP_RULE = next(
+    index
+    for index, rule in enumerate(
+        read_field(REFERENCE, "guests.yaml", "containers.101.firewall.rules")
+    )
+    if rule.get("macro") == "HTTP"
+)
 TOKEN = "ghp_Q7w3E9r1T5y8U2i4O6p0A3s5D7f9G1h2J4k6"
 PASSWORD = "hunter2-Xq9Lm3Vb7Rt1"
 
@@ -126,11 +134,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "token_in_ssh_keys",
-        edit(
-            "guests.yaml",
-            EXAMPLE_KEY_LINE,
-            f"        - {TOKEN}\n    features: [docker, portainer_agent]",
-        ),
+        set_field("guests.yaml", "vms.1002.user.ssh_keys.0", TOKEN),
         [
             G
             + (
@@ -259,7 +263,8 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             "vms:\n  ? [1003, 1004]\n  : {name: twins, template: 9000, network: {ip: dhcp}}\n",
         ),
         [
-            G + ": line 18, column 5: a key must be text or a number, not a list",
+            G + f": line {line_of(REFERENCE, 'guests.yaml', 'vms') + 1}, column 5: a key must be "
+            "text or a number, not a list",
         ],
     ),
     (
@@ -276,13 +281,12 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "huge_integer_yaml",
-        edit(
-            "guests.yaml",
-            "cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-            "cores: " + "9" * 5000 + "\n    memory_mib: 8192\n    disk_gib: 64",
-        ),
+        set_raw("guests.yaml", "vms.1002.cores", "9" * 5000),
         [
-            G + ": line 47, column 12: a number of 5000 digits is too long (at most 30)",
+            G
+            + ": line {}, column {}: a number of 5000 digits is too long (at most 30)".format(
+                *value_position(REFERENCE, "guests.yaml", "vms.1002.cores")
+            ),
         ],
     ),
     (
@@ -302,7 +306,8 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             S
             + (
                 ": stacks.qdrant.compose_file: compose file stacks/qdrant/compose.yaml "
-                "is not valid YAML: line 17, column 6: aliases expand the document past "
+                f"is not valid YAML: line {COMPOSE_LINES + 5}, column 6: aliases expand the "
+                "document past "
                 "100,000 values; write it out instead"
             ),
         ],
@@ -345,29 +350,21 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "cores_as_text",
-        edit(
-            "guests.yaml",
-            "cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-            'cores: "4"\n    memory_mib: 8192\n    disk_gib: 64',
-        ),
+        set_raw("guests.yaml", "vms.1002.cores", '"4"'),
         [
             G + ": vms.1002.cores: should be a whole number (got '4')",
         ],
     ),
     (
         "cores_as_bool",
-        edit(
-            "guests.yaml",
-            "cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-            "cores: true\n    memory_mib: 8192\n    disk_gib: 64",
-        ),
+        set_raw("guests.yaml", "vms.1002.cores", "true"),
         [
             G + ": vms.1002.cores: should be a whole number (got true)",
         ],
     ),
     (
         "template_as_text",
-        edit("guests.yaml", DRPHOENIX, DRPHOENIX.replace("9000", '"9000"')),
+        set_raw("guests.yaml", "vms.1002.template", '"9000"'),
         [
             G
             + (": vms.1002.template: a VMID is a whole number from 100 to 999999999 (got '9000')"),
@@ -514,7 +511,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "gateway_port_closed_by_its_firewall",
-        edit("guests.yaml", "        - {macro: HTTP, source: 10.0.0.0/24, comment: gateway}\n", ""),
+        remove_field("guests.yaml", f"containers.101.firewall.rules.{GATEWAY_HTTP_RULE}"),
         [
             G
             + (
@@ -639,11 +636,14 @@ VALID: list[tuple[str, Mutation]] = [
     ),
     (
         "shared_export_read_only_elsewhere",
-        edit(
+        append_item(
             "guests.yaml",
-            VOLUME_1002,
-            VOLUME_1002 + "      - export: /quickOS/vm-persistent-data/1001\n"
-            "        mount_point: /mnt/portainer\n        read_only: true\n",
+            "vms.1002.volumes",
+            {
+                "export": "/quickOS/vm-persistent-data/1001",
+                "mount_point": "/mnt/portainer",
+                "read_only": True,
+            },
         ),
     ),
 ]

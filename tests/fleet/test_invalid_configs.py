@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.config_edits import line_of, set_field
 from tests.fleet.conftest import (
     Mutation,
     as_json,
@@ -34,9 +35,10 @@ MAC_1001 = "ip: 10.0.0.101/24\n      mac: BC:24:11:00:00:01"
 MAC_1002 = "ip: 10.0.0.102/24\n      mac: bc:24:11:00:00:01"
 QDRANT_COMPOSE = "stacks/qdrant/compose.yaml"
 # Line of container 101's name in the reference guests.yaml, so edits above it keep cases valid.
-NGINX_LINE = (Path(__file__).resolve().parents[2] / "configs" / "guests.yaml").read_text(
-    encoding="utf-8"
-).splitlines().index("    name: nginx") + 1
+REFERENCE = Path(__file__).resolve().parents[2] / "configs"
+NGINX_LINE = (REFERENCE / "guests.yaml").read_text(encoding="utf-8").splitlines().index(
+    "    name: nginx"
+) + 1
 EXAMPLE_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA "
     "replace-with-your-key@phoenix"
@@ -170,11 +172,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     # --- references -------------------------------------------------------------------------
     (
         "vm_clones_an_undeclared_template",
-        edit(
-            "guests.yaml",
-            "template: 9000\n    cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-            "template: 9001\n    cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-        ),
+        set_field("guests.yaml", "vms.1002.template", 9001),
         [
             f"{G}: vms.1002.template: template 9001 is not declared; did you mean 9000? "
             "(templates: 9000)"
@@ -370,11 +368,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "template_reference_beyond_the_vmid_range",
-        edit(
-            "guests.yaml",
-            "template: 9000\n    cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-            "template: 1000000000\n    cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-        ),
+        set_field("guests.yaml", "vms.1002.template", 1000000000),
         [
             f"{G}: vms.1002.template: a VMID is a whole number from 100 to 999999999 "
             "(got 1000000000)"
@@ -382,10 +376,9 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "zero_cores_and_tiny_memory",
-        edit(
-            "guests.yaml",
-            "    cores: 1\n    memory_mib: 512\n",
-            "    cores: 0\n    memory_mib: 4\n",
+        combine(
+            set_field("guests.yaml", "containers.101.cores", 0),
+            set_field("guests.yaml", "containers.101.memory_mib", 4),
         ),
         [
             f"{G}: containers.101.cores: Input should be greater than or equal to 1 (got 0)",
@@ -503,11 +496,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     (
         "mistakes_in_every_file_are_reported_together",
         combine(
-            edit(
-                "guests.yaml",
-                "    cores: 1\n    memory_mib: 512\n",
-                "    cores: 1\n    memory_mib: 4\n",
-            ),
+            set_field("guests.yaml", "containers.101.memory_mib", 4),
             edit("guests.yaml", "ip: 10.0.0.102/24", "ip: 10.0.1.5/24"),
             edit("proxmox.yaml", "  insecure_tls: true", "  insecure_tls: maybe"),
             write(QDRANT_COMPOSE, "volumes: {}\n"),
@@ -526,11 +515,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "invalid_template_is_not_also_missing",
-        edit(
-            "guests.yaml",
-            "    cores: 2\n    memory_mib: 2048\n",
-            "    cores: 0\n    memory_mib: 2048\n",
-        ),
+        set_field("guests.yaml", "templates.9000.cores", 0),
         [f"{G}: templates.9000.cores: Input should be greater than or equal to 1 (got 0)"],
     ),
     (
@@ -540,11 +525,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
     ),
     (
         "invalid_server_vm_is_not_also_missing",
-        edit(
-            "guests.yaml",
-            "    cores: 4\n    memory_mib: 8192\n    disk_gib: 32",
-            "    cores: 4\n    memory_mib: 8192\n    disk_gib: many",
-        ),
+        set_field("guests.yaml", "vms.1001.disk_gib", "many"),
         [f"{G}: vms.1001.disk_gib: should be a whole number (got 'many')"],
     ),
     (
@@ -567,19 +548,16 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             edit("guests.yaml", "ip: 10.0.0.102/24", "network: lan\n      ip: 10.0.0.102/24"),
         ),
         [
-            f"{P}: line 13, column 8: the '[' opened here is never closed (expected ',' or ']', "
-            "but got ':' on line 15)"
+            f"{P}: line {line_of(REFERENCE, 'proxmox.yaml', 'nodes')}, column 8: the '[' opened "
+            "here is never closed (expected ',' or ']', but got ':' on line "
+            f"{line_of(REFERENCE, 'proxmox.yaml', 'nodes.pve.address')})"
         ],
     ),
     (
         "vmid_clash_with_an_invalid_entry_is_still_reported",
         combine(
             edit("guests.yaml", "  101:\n", "  1001:\n"),
-            edit(
-                "guests.yaml",
-                "    cores: 4\n    memory_mib: 8192\n    disk_gib: 32",
-                "    cores: 400\n    memory_mib: 8192\n    disk_gib: 32",
-            ),
+            set_field("guests.yaml", "vms.1001.cores", 400),
         ),
         [
             f"{G}: containers.1001: VMID 1001 is already used by vms.1001 (templates, VMs and "

@@ -9,8 +9,9 @@ from pathlib import Path
 from fleet import load_fleet
 from fleet.documents import load_yaml
 from fleet.guests import VmFeature
+from tests.config_edits import set_field
 from tests.conftest import ROOT
-from tests.fleet.conftest import as_json, edit
+from tests.fleet.conftest import as_json
 
 PROXMOX_TWO_NODES = """\
 api: {endpoint: "https://pve1.lab:8006/"}
@@ -168,14 +169,10 @@ def test_yaml_1_2_scalars_stay_what_they_look_like() -> None:
 
 def test_relaxed_spellings_are_normalized(config_dir: Path) -> None:
     # GIVEN an unquoted port, a lower-case MAC and references that are not secrets
-    edit("guests.yaml", 'dport: "9001"', "dport: 9001")(config_dir)
-    mac = "ip: 10.0.0.101/24\n      mac: bc:24:11:aa:bb:cc"
-    edit("guests.yaml", "ip: 10.0.0.101/24", mac)(config_dir)
-    edit(
-        "stacks.yaml",
-        "QDRANT__LOG_LEVEL: INFO",
-        "QDRANT__LOG_LEVEL: INFO\n      TOKEN_FILE: /run/secrets/token\n      API_KEY: ${API_KEY}",
-    )(config_dir)
+    set_field("guests.yaml", "vms.1002.firewall.rules.0.dport", 9001)(config_dir)
+    set_field("guests.yaml", "vms.1001.network.mac", "bc:24:11:aa:bb:cc")(config_dir)
+    set_field("stacks.yaml", "stacks.qdrant.env.TOKEN_FILE", "/run/secrets/token")(config_dir)
+    set_field("stacks.yaml", "stacks.qdrant.env.API_KEY", "${API_KEY}")(config_dir)
     fleet = load_fleet(config_dir)
     rules = fleet.guests.vms[1002].firewall
     assert rules is not None

@@ -18,6 +18,7 @@ from rehearsal.loopback import copy_to_loopback
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import Terraform, find_terraform
 from stacks import build_stacks
+from tests.config_edits import Mutation
 from tests.conftest import ROOT, terraform_or_skip
 
 
@@ -49,12 +50,10 @@ class Deployment:
             stack.unlink()
         synthesize(self.configs, outdir)
 
-    def edit(self, file: str, old: str, new: str) -> None:
-        """Replace the one occurrence of `old` in a config file (`synth` afterwards)."""
-        path = self.configs / file
-        text = path.read_text(encoding="utf-8")
-        assert text.count(old) == 1, f"{old!r} must occur once in {file}"
-        path.write_text(text.replace(old, new), encoding="utf-8")
+    def change(self, *edits: Mutation) -> None:
+        """Apply field edits (`tests.config_edits`) to the configs (`synth` afterwards)."""
+        for edit in edits:
+            edit(self.configs)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pytest
 
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import TerraformError, actions, importing, replace_paths
+from tests.config_edits import append_item, remove_field, set_field
 from tests.conftest import GATEWAY
 
 from .conftest import Deployment
@@ -23,33 +24,22 @@ FILE = "proxmox_virtual_environment_file"
 OPTIONS = "proxmox_virtual_environment_firewall_options"
 RULES = "proxmox_virtual_environment_firewall_rules"
 REPLACE = ["delete", "create"]
+GUESTS = ("templates.9000", "vms.1001", "vms.1002", "containers.101")
 SECOND_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1x7rJXJbGxOUoO3BqJUXhpkCHj3Tf8KDAvmNYnQtDa ops"
-EXAMPLE_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFwtb9kFumuKUG0z96VO5pjuJbc43aYDc8vJsze/mSYA"
-    " replace-with-your-key@phoenix"
-)
-FIRST_KEY_LINE = f"        - {EXAMPLE_KEY}\n    features: [docker, portainer_agent]"
 
 
 def add_key_to_vm_1002(deployment: Deployment) -> None:
-    deployment.edit(
-        "guests.yaml",
-        FIRST_KEY_LINE,
-        FIRST_KEY_LINE.replace("\n    features", f"\n        - {SECOND_KEY}\n    features"),
-    )
+    deployment.change(append_item("guests.yaml", "vms.1002.user.ssh_keys", SECOND_KEY))
     deployment.synth()
 
 
 def place_guests(deployment: Deployment, drphoenix_node: str) -> None:
     """A second node `pve2`; every guest named onto `pve` except drphoenix."""
-    deployment.edit(
-        "proxmox.yaml", "nodes:\n  pve:\n", "nodes:\n  pve2:\n    address: 127.0.0.14\n  pve:\n"
+    deployment.change(
+        set_field("proxmox.yaml", "nodes.pve2", {"address": "127.0.0.14"}),
+        *(set_field("guests.yaml", f"{guest}.node", "pve") for guest in GUESTS),
+        set_field("guests.yaml", "vms.1002.node", drphoenix_node),
     )
-    for name in ("ubuntu-noble-template", "portainer", "drphoenix", "nginx"):
-        node = drphoenix_node if name == "drphoenix" else "pve"
-        deployment.edit(
-            "guests.yaml", f"    name: {name}\n", f"    name: {name}\n    node: {node}\n"
-        )
     deployment.synth()
 
 
@@ -85,11 +75,7 @@ def test_snippet_change_with_keep_leaves_the_vm_alone(deployment: Deployment) ->
 
 def test_snippet_change_with_replace_replaces_exactly_that_vm(deployment: Deployment) -> None:
     # GIVEN VM 1002 set to be rebuilt when its bootstrap changes
-    deployment.edit(
-        "guests.yaml",
-        "    features: [docker, portainer_agent]",
-        "    features: [docker, portainer_agent]\n    on_bootstrap_change: replace",
-    )
+    deployment.change(set_field("guests.yaml", "vms.1002.on_bootstrap_change", "replace"))
     # WHEN its snippet changes
     add_key_to_vm_1002(deployment)
     plan = deployment.terraform.plan(deployment.stack("infra"))
@@ -105,11 +91,7 @@ def test_snippet_change_with_replace_replaces_exactly_that_vm(deployment: Deploy
 
 def test_a_replaced_guest_gets_its_firewall_again(deployment: Deployment) -> None:
     # GIVEN VM 1002 set to be rebuilt, not migrated, when its node changes
-    deployment.edit(
-        "guests.yaml",
-        "    features: [docker, portainer_agent]",
-        "    features: [docker, portainer_agent]\n    on_node_change: rebuild",
-    )
+    deployment.change(set_field("guests.yaml", "vms.1002.on_node_change", "rebuild"))
     # WHEN it moves to a second node (Proxmox rebuilds it there: a new guest)
     place_guests(deployment, drphoenix_node="pve2")
     infra = deployment.stack("infra")
@@ -126,22 +108,16 @@ def test_a_replaced_guest_gets_its_firewall_again(deployment: Deployment) -> Non
 
 def adopt_everything(deployment: Deployment) -> None:
     """The reference fleet as a second checkout would declare guests that already exist."""
-    deployment.edit(
-        "guests.yaml",
-        "    image:\n      # Ubuntu 24.04 cloud image; Proxmox downloads it itself onto the images "
-        "datastore.\n",
-        "    managed: false\n    image:\n",
+    deployment.change(
+        set_field("guests.yaml", "templates.9000.managed", False),
+        remove_field("guests.yaml", "containers.101.os_template.url"),
+        set_field(
+            "guests.yaml",
+            "containers.101.os_template.file_id",
+            "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
+        ),
+        *(set_field("guests.yaml", f"{guest}.adopt", True) for guest in GUESTS[1:]),
     )
-    deployment.edit(
-        "guests.yaml",
-        "      url: https://download.proxmox.com/images/system/"
-        "debian-12-standard_12.7-1_amd64.tar.zst\n",
-        '      file_id: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"\n',
-    )
-    for name in ("portainer", "drphoenix", "nginx"):
-        deployment.edit(
-            "guests.yaml", f"    name: {name}\n", f"    name: {name}\n    adopt: true\n"
-        )
     deployment.synth()
 
 
@@ -174,9 +150,7 @@ def test_fails_when_a_guest_exists_and_is_not_adopted(deployment: Deployment) ->
     # GIVEN the guests exist, and a second checkout declares them without adopt
     (deployment.root / "terraform.infra.tfstate").unlink()
     adopt_everything(deployment)
-    deployment.edit(
-        "guests.yaml", "    name: drphoenix\n    adopt: true\n", "    name: drphoenix\n"
-    )
+    deployment.change(remove_field("guests.yaml", "vms.1002.adopt"))
     deployment.synth()
     # WHEN it applies THEN Proxmox refuses the VMID, and the apply says so
     with pytest.raises(TerraformError, match="VM 1002 already exists"):

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from rehearsal.terraform import actions
+from tests.config_edits import append_item, read_field, rename_key, set_field
 
 from .conftest import Deployment
 from .test_lifecycle import (
     CT,
-    EXAMPLE_KEY,
     FILE,
+    GUESTS,
     OPTIONS,
     REPLACE,
     RULES,
@@ -41,15 +42,11 @@ def guests_destroyed(plan: dict[str, Any]) -> list[str]:
 
 def test_sizing_changes_update_in_place(deployment: Deployment) -> None:
     # WHEN VM 1002 grows (memory, cores, disk) and container 101 gets more memory
-    deployment.edit(
-        "guests.yaml",
-        "cores: 4\n    memory_mib: 8192\n    disk_gib: 64",
-        "cores: 6\n    memory_mib: 16384\n    disk_gib: 96",
-    )
-    deployment.edit(
-        "guests.yaml",
-        "    memory_mib: 512\n    swap_mib: 512",
-        "    memory_mib: 1024\n    swap_mib: 512",
+    deployment.change(
+        set_field("guests.yaml", "vms.1002.cores", 6),
+        set_field("guests.yaml", "vms.1002.memory_mib", 16384),
+        set_field("guests.yaml", "vms.1002.disk_gib", 96),
+        set_field("guests.yaml", "containers.101.memory_mib", 1024),
     )
     result = plan(deployment)
     # THEN both are updated in place; nothing else changes
@@ -59,11 +56,7 @@ def test_sizing_changes_update_in_place(deployment: Deployment) -> None:
 def test_adding_a_key_to_a_container_keeps_it(deployment: Deployment) -> None:
     # GIVEN container 101 (the gateway) with on_bootstrap_change: keep, the default
     # WHEN a second root key is added
-    deployment.edit(
-        "guests.yaml",
-        f"      - {EXAMPLE_KEY}\n    network:\n      ip: 127.0.0.153/24",
-        f"      - {EXAMPLE_KEY}\n      - {SECOND_KEY}\n    network:\n      ip: 127.0.0.153/24",
-    )
+    deployment.change(append_item("guests.yaml", "containers.101.ssh_keys", SECOND_KEY))
     # THEN nothing is planned: no replacement, no gateway site delivery again
     assert actions(plan(deployment)) == {}
 
@@ -89,11 +82,9 @@ def test_a_vm_moving_to_another_node_migrates(deployment: Deployment) -> None:
 
 
 def test_a_vm_set_to_rebuild_is_rebuilt_on_the_new_node(deployment: Deployment) -> None:
-    deployment.edit(
-        "guests.yaml",
-        "    features: [docker, portainer_agent]",
-        "    features: [docker, portainer_agent]\n    on_node_change: rebuild\n"
-        "    on_bootstrap_change: replace",
+    deployment.change(
+        set_field("guests.yaml", "vms.1002.on_node_change", "rebuild"),
+        set_field("guests.yaml", "vms.1002.on_bootstrap_change", "replace"),
     )
     place_guests(deployment, drphoenix_node="pve2")
     result = plan(deployment)
@@ -108,11 +99,10 @@ def test_a_vm_set_to_rebuild_is_rebuilt_on_the_new_node(deployment: Deployment) 
 
 def test_a_renumbered_vm_is_rebuilt_once_old_guest_first(deployment: Deployment) -> None:
     # WHEN VM 1002 becomes 1012, saying where it comes from
-    deployment.edit("guests.yaml", "  1002:\n", "  1012:\n    renumbered_from: 1002\n")
-    deployment.edit(
-        "guests.yaml",
-        "export: /quickOS/vm-persistent-data/1002",
-        "export: /quickOS/vm-persistent-data/1012",
+    deployment.change(
+        rename_key("guests.yaml", "vms.1002", 1012),
+        set_field("guests.yaml", "vms.1012.renumbered_from", 1002),
+        set_field("guests.yaml", "vms.1012.volumes.0.export", "/quickOS/vm-persistent-data/1012"),
     )
     result = plan(deployment)
     # THEN there is one guest, replaced at its new address (moved from the old one): Terraform
@@ -131,9 +121,14 @@ def test_a_renumbered_vm_is_rebuilt_once_old_guest_first(deployment: Deployment)
 
 
 def test_a_renamed_vm_is_renamed_in_place(deployment: Deployment) -> None:
-    deployment.edit("guests.yaml", "    name: drphoenix\n", "    name: qdrant-host\n")
-    deployment.edit(
-        "gateway.yaml", "to: {guest: drphoenix, port: 6333}", "to: {guest: qdrant-host, port: 6333}"
+    deployment.change(set_field("guests.yaml", "vms.1002.name", "qdrant-host"))
+    routes = read_field(deployment.configs, "gateway.yaml", "routes")
+    deployment.change(
+        *(
+            set_field("gateway.yaml", f"routes.{index}.to.guest", "qdrant-host")
+            for index, route in enumerate(routes)
+            if route["to"]["guest"] == "drphoenix"
+        )
     )
     result = plan(deployment)
     # THEN no guest goes: the snippet (new host name, for future clones) and the gateway site
@@ -147,18 +142,11 @@ def test_a_renamed_vm_is_renamed_in_place(deployment: Deployment) -> None:
 
 def test_a_container_moving_node_is_rebuilt_as_documented(deployment: Deployment) -> None:
     # The provider cannot migrate containers: the lifecycle table says "rebuild".
-    deployment.edit(
-        "proxmox.yaml", "nodes:\n  pve:\n", "nodes:\n  pve2:\n    address: 127.0.0.14\n  pve:\n"
+    deployment.change(
+        set_field("proxmox.yaml", "nodes.pve2", {"address": "127.0.0.14"}),
+        *(set_field("guests.yaml", f"{guest}.node", "pve") for guest in GUESTS),
+        set_field("guests.yaml", "containers.101.node", "pve2"),
     )
-    for name, node in (
-        ("ubuntu-noble-template", "pve"),
-        ("portainer", "pve"),
-        ("drphoenix", "pve"),
-        ("nginx", "pve2"),
-    ):
-        deployment.edit(
-            "guests.yaml", f"    name: {name}\n", f"    name: {name}\n    node: {node}\n"
-        )
     result = plan(deployment)
     assert actions(result)[f"{CT}.ct_101"] == REPLACE
     assert ["node_name"] in changes(result)[f"{CT}.ct_101"]["change"]["replace_paths"]
@@ -166,7 +154,7 @@ def test_a_container_moving_node_is_rebuilt_as_documented(deployment: Deployment
 
 def test_a_new_static_address_updates_in_place(deployment: Deployment) -> None:
     # WHEN VM 1002 gets another address on its network
-    deployment.edit("guests.yaml", "ip: 127.0.0.102/24", "ip: 127.0.0.112/24")
+    deployment.change(set_field("guests.yaml", "vms.1002.network.ip", "127.0.0.112/24"))
     result = plan(deployment)
     # THEN the VM is updated in place, the gateway site (which proxies to it) is written
     # again, and the desired Portainer state carries the agent's new URL

@@ -12,26 +12,22 @@ import pytest
 
 from review.run import plan_change, synthesize
 from review.summary import Review, gateway_text, review, sides
+from tests.config_edits import append_item, rename_key, set_field, update_field
 from tests.conftest import ROOT, terraform_or_skip
-from tests.fleet.conftest import edit
 
 Edit = Callable[[Path], None]
 
-MEMORY = edit(
-    "guests.yaml", "memory_mib: 8192\n    disk_gib: 64", "memory_mib: 16384\n    disk_gib: 64"
+MEMORY = set_field("guests.yaml", "vms.1002.memory_mib", 16384)
+VMID = rename_key("guests.yaml", "vms.1002", 1003)
+VMID_EXPORT = set_field(
+    "guests.yaml", "vms.1003.volumes.0.export", "/quickOS/vm-persistent-data/1003"
 )
-VMID = edit("guests.yaml", "  1002:\n", "  1003:\n")
-VMID_EXPORT = edit(
-    "guests.yaml",
-    "export: /quickOS/vm-persistent-data/1002",
-    "export: /quickOS/vm-persistent-data/1003",
-)
-COMPOSE = edit("stacks/qdrant/compose.yaml", "qdrant/qdrant:v1.15.5", "qdrant/qdrant:v1.15.6")
-ROUTE = edit(
+ROUTE = append_item(
     "gateway.yaml",
-    "routes:\n",
-    "routes:\n  - host: qdrant.phoenix.local\n    to: {guest: drphoenix, port: 6333}\n",
+    "routes",
+    {"host": "qdrant.phoenix.local", "to": {"guest": "drphoenix", "port": 6333}},
 )
+COMPOSE = update_field("stacks/qdrant/compose.yaml", "services.qdrant.image", lambda i: f"{i}-next")
 
 
 def summarise(tmp_path: Path, *edits: Edit) -> Review:
