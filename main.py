@@ -72,6 +72,9 @@ def main() -> int:
     return 0
 
 
+CROSS_STACK = "cross-stack-output-"
+
+
 def summary(config_dir: Path, outdir: Path) -> str:
     """A few lines saying what was written where, read back from the synthesized files."""
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
@@ -81,9 +84,12 @@ def summary(config_dir: Path, outdir: Path) -> str:
         plan = json.loads(path.read_text(encoding="utf-8"))
         counts = Counter({kind: len(items) for kind, items in plan.get("resource", {}).items()})
         resources = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
-        outputs = ", ".join(sorted(plan.get("output", {}))) or "none"
+        # cdktf's cross-stack plumbing is not something the user declared or reads.
+        outputs = [o for o in sorted(plan.get("output", {})) if not o.startswith(CROSS_STACK)]
+        total = sum(counts.values())
         lines.append(
-            f"  {name}: {sum(counts.values())} resources ({resources}); outputs: {outputs}"
+            f"  {name}: {total} resource{'' if total == 1 else 's'} ({resources}); "
+            f"outputs: {', '.join(outputs) or 'none'}"
         )
         lines.append(f"    {path}")
     return "\n".join(lines)

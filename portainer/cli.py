@@ -32,9 +32,10 @@ from portainer.waits import WaitSettings
 
 _DESCRIPTION = """\
 Converge Portainer onto the desired state in the Terraform output `portainer`: wait for the
-server, create the first admin if needed, then for every agent: wait for it, ensure its
-environment, create/update/start its stacks. Stacks without PHOENIX_OWNER=<owner> are never
-touched (reported as conflicts).
+server, create the first admin if needed, then for every agent: ensure its environment (once
+Portainer can reach the agent), create/update/start its stacks. Only the Portainer API is
+contacted from here; Portainer itself talks to the agents. Stacks without
+PHOENIX_OWNER=<owner> are never touched (reported as conflicts).
 """
 
 _EPILOG = """\
@@ -70,6 +71,16 @@ exit codes: 0 pinned and (if it answers) the server presents the pin; 1 otherwis
 """
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; every option with a value shows its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text:
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1: with --detailed-exitcode, 2 means "changes"."""
 
@@ -87,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="converge Portainer onto the desired state",
         description=_DESCRIPTION,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     _add_source(rec)
     rec.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
@@ -122,18 +133,68 @@ def build_parser() -> argparse.ArgumentParser:
     )
     timing = rec.add_argument_group("timeouts (seconds)")
     defaults_w, defaults_c = WaitSettings(), ClientSettings()
-    timing.add_argument("--server-timeout", type=float, default=defaults_w.server_timeout_s)
-    timing.add_argument("--agent-timeout", type=float, default=defaults_w.agent_timeout_s)
-    timing.add_argument("--deploy-timeout", type=float, default=defaults_w.deploy_timeout_s)
-    timing.add_argument("--poll-interval", type=float, default=defaults_w.poll_interval_s)
-    timing.add_argument("--connect-timeout", type=float, default=defaults_c.connect_timeout_s)
-    timing.add_argument("--request-timeout", type=float, default=defaults_c.read_timeout_s)
     timing.add_argument(
-        "--retries", type=int, default=defaults_c.retries, help="retries of idempotent requests"
+        "--server-timeout",
+        type=float,
+        metavar="S",
+        default=defaults_w.server_timeout_s,
+        help="wait this long for the Portainer API to answer (VM booting)",
     )
-    timing.add_argument("--retry-backoff", type=float, default=defaults_c.backoff_s)
+    timing.add_argument(
+        "--agent-timeout",
+        type=float,
+        metavar="S",
+        default=defaults_w.agent_timeout_s,
+        help="wait this long for Portainer to reach a new agent before creating its environment",
+    )
+    timing.add_argument(
+        "--deploy-timeout",
+        type=float,
+        metavar="S",
+        default=defaults_w.deploy_timeout_s,
+        help="wait this long for a stack to leave 'deploying'",
+    )
+    timing.add_argument(
+        "--poll-interval",
+        type=float,
+        metavar="S",
+        default=defaults_w.poll_interval_s,
+        help="between polls",
+    )
+    timing.add_argument(
+        "--connect-timeout",
+        type=float,
+        metavar="S",
+        default=defaults_c.connect_timeout_s,
+        help="TCP and TLS connect, per request",
+    )
+    timing.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="S",
+        default=defaults_c.read_timeout_s,
+        help="waiting for an answer, per request",
+    )
+    timing.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        default=defaults_c.retries,
+        help="retries of idempotent requests",
+    )
+    timing.add_argument(
+        "--retry-backoff",
+        type=float,
+        metavar="S",
+        default=defaults_c.backoff_s,
+        help="first pause between retries; doubles each time",
+    )
     rec.add_argument(
-        "--workers", type=int, default=ReconcileOptions().workers, help="agents in parallel"
+        "--workers",
+        type=int,
+        metavar="N",
+        default=ReconcileOptions().workers,
+        help="agents in parallel",
     )
 
     pin = commands.add_parser(
@@ -141,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="pin the Portainer server's certificate, or show the pin",
         description=_TRUST_DESCRIPTION,
         epilog=_TRUST_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     _add_source(pin)
     how = pin.add_mutually_exclusive_group()
@@ -163,8 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults_t.timeout_s,
         help="seconds to wait for the VM's certificate (VM booting)",
     )
-    pin.add_argument("--poll-interval", type=float, default=defaults_t.interval_s)
-    pin.add_argument("--connect-timeout", type=float, default=defaults_t.ssh_timeout_s)
+    pin.add_argument(
+        "--poll-interval", type=float, default=defaults_t.interval_s, help="between attempts"
+    )
+    pin.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=defaults_t.ssh_timeout_s,
+        help="SSH connection to the Proxmox node",
+    )
     return parser
 
 

@@ -1,11 +1,16 @@
 """Reconcile = read current state, plan (pure), then apply, with per-item errors.
 
 Order (shared/reference/portainer-api.md §9): server up -> admin check/init -> auth (lazy, in
-the client) -> per agent, concurrently: agent answers /ping -> environment by exact name ->
-stacks by normalized name (one list call per environment) -> apply -> wait while deploying.
+the client) -> per agent, concurrently: environment by exact name -> stacks by normalized name
+(one list call per environment) -> apply -> wait while deploying.
 
-Writes that may have reached the server (POST/PUT) are never repeated blindly: after a dropped
-connection or a 5xx the current state is re-read first, so a create is never duplicated.
+Only the Portainer API is contacted: Portainer itself reaches the agents. A new environment is
+created once Portainer can ping its agent (bounded wait on "Unable to get environment type").
+
+Writes that may have reached the server (POST/PUT/DELETE) are never repeated blindly: after a
+dropped connection or an unexplained 5xx the current state is re-read first, so a create is
+never duplicated. Answers no retry changes (portainer/answers.py) stop at once, and every
+failure carries Portainer's status and message.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from portainer import OWNER_ENV, normalize_stack_name
+from portainer.answers import agent_hint, agent_not_reachable_yet, conflict, outcome_unknown
 from portainer.client import (
     AuthenticationError,
     PortainerClient,
@@ -44,7 +50,6 @@ from portainer.waits import (
     NotReadyError,
     WaitSettings,
     WaitTimeoutError,
-    wait_for_agent,
     wait_for_server,
     wait_until,
     wait_while_deploying,
@@ -65,7 +70,7 @@ class ReconcileOptions:
     verify_files: bool = False
     #: Environments handled concurrently.
     workers: int = 16
-    #: Attempts of one write when the outcome is unknown (dropped connection, 5xx) or 409.
+    #: Attempts of one write when its outcome is unknown (dropped connection, 5xx) or 409.
     write_attempts: int = 3
     waits: WaitSettings = field(default_factory=WaitSettings)
 
@@ -82,10 +87,10 @@ def _internal(exc: Exception) -> str:
     return f"internal error ({type(exc).__name__}); please report it"
 
 
-def _is_transient(exc: PortainerError) -> bool:
-    return isinstance(exc, PortainerConnectionError) or (
-        isinstance(exc, PortainerHTTPError) and exc.status >= 500
-    )
+def _gave_up(what: str, attempts: int, last: PortainerError | None) -> PortainerError:
+    """The error after the last attempt: how often, and Portainer's own last answer."""
+    text = f"{what} failed {attempts} times"
+    return PortainerError(f"{text}; last answer: {last}" if last is not None else text)
 
 
 class Reconciler:
@@ -161,10 +166,6 @@ class Reconciler:
             return False  # with an API key an admin necessarily exists
         if self.client.admin_exists():
             return False
-        plan.admin_init = True
-        if self.options.dry_run:
-            self.progress("no administrator yet: a real run would create it")
-            return True
         settings = self.client.public_settings()
         if len(creds.password or "") < settings.RequiredPasswordLength:
             raise PortainerError(
@@ -176,6 +177,10 @@ class Reconciler:
                 "Portainer requires a setup token to create the first administrator: set "
                 "PORTAINER_SETUP_TOKEN to the setup_token= value from the server log"
             )
+        if self.options.dry_run:
+            plan.admin_init = True  # would be created: the checks above passed
+            self.progress("no administrator yet: a real run would create it")
+            return True
         created = self.client.init_admin()
         self.progress(
             f"created administrator {creds.username!r}"
@@ -209,14 +214,6 @@ class Reconciler:
     def _plan_agent(self, agent: DesiredAgent) -> EnvironmentItem:
         """Read one environment and its stacks and plan them; errors stay in the item."""
         pending = [StackItem(name=d.name, action=Action.CREATE, desired=d) for d in agent.stacks]
-        try:
-            wait_for_agent(agent.name, agent.host, agent.port, self.options.waits, self.progress)
-        except WaitTimeoutError as exc:
-            item = EnvironmentItem(name=agent.name, url=agent.url, action=Action.FAILED)
-            item.stacks = pending
-            item.fail(f"agent unreachable: {exc}")
-            self.progress(f"agent {agent.name}: unreachable")
-            return item
         try:
             endpoint = self._endpoint_named(agent.name) or self._renamed(agent)
             item = plan_environment(agent, endpoint)
@@ -407,18 +404,53 @@ class Reconciler:
         return None
 
     def _create_environment(self, item: EnvironmentItem, agent: DesiredAgent) -> Endpoint:
+        """Create the agent's environment once Portainer can reach the agent (bounded)."""
         self.progress(f"environment {item.name}: creating ({agent.url})")
-        for _ in range(self.options.write_attempts):
+        unreachable: list[PortainerError] = []
+
+        def attempt() -> Endpoint:
+            try:
+                return self._create_endpoint(item, agent)
+            except PortainerHTTPError as exc:
+                if agent_not_reachable_yet(exc):
+                    unreachable[:] = [exc]
+                    raise NotReadyError(f"Portainer cannot reach it yet: {exc}") from None
+                raise
+
+        try:
+            return wait_until(
+                f"Portainer to reach agent {agent.name} at {agent.url}",
+                attempt,
+                timeout_s=self.options.waits.agent_timeout_s,
+                interval_s=self.options.waits.poll_interval_s,
+                progress=self.progress,
+            )
+        except WaitTimeoutError as exc:
+            hint = agent_hint(unreachable[0], agent.name, agent.port) if unreachable else ""
+            raise PortainerError(f"{exc}; {hint}" if hint else str(exc)) from None
+        except PortainerError as exc:
+            hint = agent_hint(exc, agent.name, agent.port)
+            if hint:
+                raise PortainerError(f"{exc}; {hint}") from None
+            raise
+
+    def _create_endpoint(self, item: EnvironmentItem, agent: DesiredAgent) -> Endpoint:
+        """One create, repeated (after a re-read) only while its outcome is unknown."""
+        last: PortainerError | None = None
+        for attempt in range(self.options.write_attempts):
+            if attempt:
+                self.progress(f"environment {item.name}: sending the create again")
             try:
                 return self.client.create_agent_endpoint(agent.name, agent.url)
             except PortainerError as exc:
-                conflict = isinstance(exc, PortainerHTTPError) and exc.status == 409
-                if not (conflict or _is_transient(exc)):
+                if not (conflict(exc) or outcome_unknown(exc)):
                     raise
+                last = exc
                 # 409: someone created it meanwhile; unknown outcome: maybe we did. Re-list.
+                self.progress(f"environment {item.name}: {exc}; reading the environments again")
                 endpoint = self.client.find_endpoint(agent.name)
                 if endpoint is None:
-                    if conflict:
+                    if conflict(exc):
                         raise
                     continue
                 replanned = plan_environment(agent, endpoint)
@@ -427,9 +459,7 @@ class Reconciler:
                 if replanned.action is Action.UPDATE:
                     return self.client.update_endpoint(endpoint.Id, replanned.changes)
                 return endpoint
-        raise PortainerError(
-            f"environment {item.name}: create failed {self.options.write_attempts} times"
-        )
+        raise _gave_up(f"environment {item.name}: create", self.options.write_attempts, last)
 
     def _write(self, write: Callable[[], _R], recheck: Callable[[], _R | None]) -> _R:
         """Run an idempotent write; after an unknown outcome re-read before trying again."""
@@ -438,7 +468,7 @@ class Reconciler:
             try:
                 return write()
             except PortainerError as exc:
-                if not _is_transient(exc):
+                if not outcome_unknown(exc):
                     raise
                 last = exc
                 done = recheck()
@@ -459,10 +489,24 @@ class Reconciler:
         if item.action is Action.START:
             return _Deploying(self._start_stack(item))
         assert item.action is Action.DELETE
-        assert item.stack_id is not None
-        self.progress(f"stack {item.label}: deleting")
-        self.client.delete_stack(item.stack_id, item.endpoint_id)
+        self._delete_stack(item)
         return None
+
+    def _delete_stack(self, item: StackItem) -> None:
+        assert item.stack_id is not None
+        assert item.endpoint_id is not None
+        self.progress(f"stack {item.label}: deleting")
+        try:
+            self.client.delete_stack(item.stack_id, item.endpoint_id)
+        except PortainerError as exc:
+            gone = isinstance(exc, PortainerHTTPError) and exc.status == 404
+            if not (gone or outcome_unknown(exc)):
+                raise
+            # Re-read before reporting: a DELETE whose answer was lost may well have landed.
+            listed = self.client.list_stacks(item.endpoint_id)
+            if any(stack.Id == item.stack_id for stack in listed):
+                raise
+            self.progress(f"stack {item.label}: gone ({exc})")
 
     def _find_stack(self, endpoint_id: int, name: str) -> Stack | None:
         for stack in self.client.list_stacks(endpoint_id):
@@ -474,19 +518,23 @@ class Reconciler:
         assert item.desired is not None
         assert item.endpoint_id is not None
         self.progress(f"stack {item.label}: creating")
-        for _ in range(self.options.write_attempts):
+        last: PortainerError | None = None
+        for attempt in range(self.options.write_attempts):
+            if attempt:
+                self.progress(f"stack {item.label}: sending the create again")
             try:
                 created = self.client.create_stack(
                     item.endpoint_id, item.desired.name, item.desired.compose, item.env
                 )
             except PortainerError as exc:
-                conflict = isinstance(exc, PortainerHTTPError) and exc.status == 409
-                if not (conflict or _is_transient(exc)):
+                if not (conflict(exc) or outcome_unknown(exc)):
                     raise
+                last = exc
                 # Never create twice: re-list and continue with what is there.
+                self.progress(f"stack {item.label}: {exc}; reading the stacks again")
                 existing = self._find_stack(item.endpoint_id, item.desired.name)
                 if existing is None:
-                    if conflict:
+                    if conflict(exc):
                         raise PortainerError(
                             f"{exc}; no Portainer stack of that name is listed on this "
                             "environment, so containers of a compose project with that name "
@@ -496,7 +544,7 @@ class Reconciler:
                 return self._adopt(item, existing)
             item.stack_id = created.Id
             return _Deploying(created)
-        raise PortainerError(f"create failed {self.options.write_attempts} times")
+        raise _gave_up("create", self.options.write_attempts, last)
 
     def _adopt(self, item: StackItem, stack: Stack) -> _Deploying | None:
         """A same-named stack appeared while creating: converge it if ours, else conflict."""
@@ -521,27 +569,32 @@ class Reconciler:
         assert item.stack_id is not None
         assert item.endpoint_id is not None
         self.progress(f"stack {item.label}: updating ({'; '.join(item.reasons)})")
-        for _ in range(self.options.write_attempts):
+        last: PortainerError | None = None
+        for attempt in range(self.options.write_attempts):
+            if attempt:
+                self.progress(f"stack {item.label}: sending the update again")
             try:
                 return self.client.update_stack(
                     item.stack_id, item.endpoint_id, item.desired.compose, item.env
                 )
             except PortainerError as exc:
-                if isinstance(exc, PortainerHTTPError) and exc.status == 409:
+                last = exc
+                if conflict(exc):
                     # Another deployment is running: let it finish, then try again.
                     self.progress(f"stack {item.label}: deployment in progress, waiting")
                     wait_while_deploying(
                         self.client, item.stack_id, item.label, self.options.waits, self.progress
                     )
                     continue
-                if not _is_transient(exc):
+                if not outcome_unknown(exc):
                     raise
+                self.progress(f"stack {item.label}: {exc}; reading the stack again")
                 current = self.client.get_stack(item.stack_id)
                 if not env_changes(current.Env, item.env) and (
                     current.env_value(COMPOSE_SHA_ENV) == item.desired.compose_sha256.lower()
                 ):
                     return current  # our PUT landed; only its response was lost
-        raise PortainerError(f"update failed {self.options.write_attempts} times")
+        raise _gave_up("update", self.options.write_attempts, last)
 
     def _start_stack(self, item: StackItem) -> Stack:
         assert item.stack_id is not None
@@ -551,7 +604,7 @@ class Reconciler:
             return self.client.start_stack(item.stack_id, item.endpoint_id)
         except PortainerError as exc:
             retryable = isinstance(exc, PortainerHTTPError) and exc.status in (400, 409)
-            if not (retryable or _is_transient(exc)):
+            if not (retryable or outcome_unknown(exc)):
                 raise
             current = self.client.get_stack(item.stack_id)  # "already active" is fine
             if current.Status == StackStatus.INACTIVE:

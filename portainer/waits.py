@@ -1,4 +1,4 @@
-"""Bounded readiness waits (tenacity): server up, agent answering, stack done deploying.
+"""Bounded readiness waits (tenacity): server up, stack done deploying, and the generic wait.
 
 Every wait has a deadline and reports progress through a callback while it waits. Only
 "not ready yet" conditions are retried; anything else (a 4xx, AdminInitTimeout) stops at once.
@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from portainer.agent import AgentInfo, AgentUnreachableError, ping_agent
 from portainer.client import (
     PortainerClient,
     PortainerConnectionError,
@@ -31,9 +30,9 @@ class WaitSettings:
 
     server_timeout_s: float = 300.0
     agent_timeout_s: float = 120.0
+    """How long a new environment may wait for Portainer to reach its agent (VM booting)."""
     deploy_timeout_s: float = 600.0
     poll_interval_s: float = 2.0
-    agent_ping_timeout_s: float = 3.0
     #: Pause before re-trying a write Portainer refused with 409 "in progress".
     conflict_retry_s: float = 2.0
 
@@ -100,26 +99,6 @@ def wait_for_server(
         f"Portainer at {client.base_url}",
         probe,
         timeout_s=settings.server_timeout_s,
-        interval_s=settings.poll_interval_s,
-        progress=progress,
-    )
-
-
-def wait_for_agent(
-    name: str, host: str, port: int, settings: WaitSettings, progress: Progress
-) -> AgentInfo:
-    """Ping the agent until it answers 204."""
-
-    def probe() -> AgentInfo:
-        try:
-            return ping_agent(host, port, settings.agent_ping_timeout_s)
-        except AgentUnreachableError as exc:
-            raise NotReadyError(str(exc)) from None
-
-    return wait_until(
-        f"agent {name}",
-        probe,
-        timeout_s=settings.agent_timeout_s,
         interval_s=settings.poll_interval_s,
         progress=progress,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -130,3 +131,20 @@ def test_cdktf_synth_cli_produces_the_same_stack(synthesized: Path, tmp_path: Pa
     assert (outdir / "stacks/infra/cdk.tf.json").read_bytes() == (
         synthesized / "stacks/infra/cdk.tf.json"
     ).read_bytes()
+
+
+def test_the_summary_counts_what_was_written_in_plain_words(tmp_path: Path) -> None:
+    # GIVEN the reference fleet synthesized by the main job
+    outdir = tmp_path / "cdktf.out"
+    result = run_main(outdir)
+    assert result.returncode == 0, result.stderr
+    # THEN each stack's line counts its resources from the written JSON, in singular or plural,
+    # and lists only outputs the fleet declares (no cdktf cross-stack plumbing)
+    lines = {line.split(":")[0].strip(): line for line in result.stdout.splitlines()}
+    for stack in ("infra", "portainer"):
+        plan = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text(encoding="utf-8"))
+        total = sum(len(items) for items in plan["resource"].values())
+        noun = "resource" if total == 1 else "resources"
+        assert f"{stack}: {total} {noun} (" in lines[stack]
+    assert lines["infra"].endswith("outputs: inventory, portainer")
+    assert "cross-stack" not in result.stdout

@@ -1,7 +1,7 @@
 """End to end: real Terraform applies the synthesized post-apply stack against a fake Portainer.
 
 The fleet is the reference fleet moved onto loopback stand-ins (10.0.0.x -> 127.0.0.x), so the
-agent the fake Portainer pings and the reconcile waits for is a fake agent on 127.0.0.102. The
+agent the fake Portainer pings before saving its environment is a fake agent on 127.0.0.102. The
 infra stack is applied for real on the bpg/proxmox stand-in (the gateway site goes to a
 loopback sshd), then the post-apply stack reads its state. Nothing reaches 10.0.0.x.
 

@@ -1,4 +1,6 @@
-"""A fake Portainer agent: HTTPS ``GET /ping`` -> 204 with the agent headers, nothing else.
+"""A fake Portainer agent: HTTPS ``GET /ping`` -> 204 with the agent headers, and the Docker
+``GET /info`` for a signed request (a server's public key header) unless it is paired with
+another server, when it refuses the signature as the real agent does.
 
 The real agent serves HTTPS with a self-signed certificate on port 9001; this one listens on a
 loopback address such as 127.0.0.102 on a free port. An *unreachable* agent is simply an address
@@ -28,6 +30,8 @@ class FakeAgent:
         self.host = host
         self.version = version
         self.pings = 0
+        self.paired_elsewhere = False
+        """Refuse every signed request: another Portainer reached this agent first."""
         self._lock = threading.Lock()
         self._server = BackgroundServer(self._app, host, port, server_context(host))
         self.port = self._server.port
@@ -46,7 +50,16 @@ class FakeAgent:
                 [("Portainer-Agent", self.version), ("Portainer-Agent-Platform", "1")],
             )
             return [b""]
-        # Every other agent route needs a signature the fake does not implement.
+        signed = "HTTP_X_PORTAINERAGENT_PUBLICKEY" in environ
+        if (
+            environ["REQUEST_METHOD"] == "GET"
+            and environ["PATH_INFO"] == "/info"
+            and signed
+            and not self.paired_elsewhere
+        ):
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"OperatingSystem": "fake", "Containers": 0}']
+        # Everything else needs a signature this agent accepts.
         start_response("403 Forbidden", [("Content-Type", "text/plain")])
         return [b"Invalid request signature\n"]
 

@@ -29,6 +29,7 @@ import fnmatch
 import http.client
 import ipaddress
 import json
+import math
 import re
 import secrets
 import ssl
@@ -262,6 +263,9 @@ class FakePortainer:
         self.agent_ping_timeout_s = agent_ping_timeout_s
         self.auth_rate_limit = auth_rate_limit
         self.admin_init_timed_out = False
+        self._holding_deploys = False
+        self._after: list[tuple[_Fault, Callable[[], object]]] = []
+        self._agent_routes: dict[str, str] = {}
         self.log: list[RequestRecord] = []
         self._lock = threading.RLock()
         self._admin: tuple[str, str] | None = None
@@ -401,7 +405,9 @@ class FakePortainer:
                 creation_date=int(time.time()),
             )
             if status == 3:
-                stack.deploy_until = time.monotonic() + self.deploy_seconds
+                stack.deploy_until = (
+                    math.inf if self._holding_deploys else time.monotonic() + self.deploy_seconds
+                )
             self._next_stack += 1
             self._stacks[stack.id] = stack
             return stack
@@ -489,6 +495,30 @@ class FakePortainer:
         with self._lock:
             self._endpoint_races[name] = url
 
+    def after_next(self, method: str, pattern: str, action: Callable[[], object]) -> None:
+        """Run ``action`` once the next request matching ``method`` + path glob has been
+        handled (before its answer is sent): a test changes the world at an exact point of
+        the conversation instead of at a moment in time."""
+        with self._lock:
+            self._after.append((_Fault(method, pattern, 1, "after"), action))
+
+    def hold_deployments(self, *, until: tuple[str, str] | None = None) -> None:
+        """Deployments started from now on stay in Status 3 until `release_deployments`, or
+        (``until=(method, path glob)``) until the next matching request has been answered: a
+        test that needs a deployment still running does not depend on the clock."""
+        with self._lock:
+            self._holding_deploys = True
+        if until is not None:
+            self.after_next(*until, self.release_deployments)
+
+    def release_deployments(self) -> None:
+        """Let every held deployment finish (at the next read) and stop holding new ones."""
+        with self._lock:
+            self._holding_deploys = False
+            for stack in self._stacks.values():
+                if stack.deploy_until == math.inf:
+                    stack.deploy_until = 0.0
+
     def fail_deploy(self, name: str) -> None:
         """Deployments of stack ``name`` end in Status 4 (error)."""
         with self._lock:
@@ -519,6 +549,8 @@ class FakePortainer:
             response = self._dispatch(request, record)
             record.body = self._body_for_log(request)
         record.status = response.status_code
+        for action in self._take_after(request.method, request.path):
+            action()
         if fault is not None and fault.kind == "drop-after":
             record.status = None
             raise DropConnectionError("fault injection: response dropped")
@@ -534,6 +566,12 @@ class FakePortainer:
         if request.mimetype == "multipart/form-data":
             return dict(request.form)
         return None
+
+    def _take_after(self, method: str, path: str) -> list[Callable[[], object]]:
+        with self._lock:
+            due = [(hook, action) for hook, action in self._after if hook.matches(method, path)]
+            self._after = [entry for entry in self._after if entry not in due]
+        return [action for _, action in due]
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
         with self._lock:
@@ -772,22 +810,41 @@ class FakePortainer:
         with self._lock:
             return _json_response(self._endpoint(id))
 
-    def _ping_agent(self, url: str) -> tuple[str | None, str]:
-        """``GET https://host:port/ping`` like the server does; refuses non-loopback hosts.
+    def route_agent(self, address: str, to: str) -> None:
+        """Portainer's own network view: connections to ``address`` (``host:port``, as the
+        environment URL names it) reach ``to`` instead. Lets a test give the server a path to
+        an agent that the machine running the reconcile does not have."""
+        with self._lock:
+            self._agent_routes[address] = to
 
-        Returns (agent version, error)."""
-        match = re.match(r"^(?:tcp|https?)://([^:/]+):(\d+)$", url)
+    def _agent_address(self, url: str) -> tuple[str, int] | None:
+        match = re.match(r"^(?:tcp|https?)://([^:/]+:\d+)$", url)
         if not match:
-            return None, f'parse "{url}": invalid environment URL'
-        host, port = match[1], int(match[2])
-        target = f"https://{host}:{port}/ping"
+            return None
+        with self._lock:
+            address = self._agent_routes.get(match[1], match[1])
+        host, _, port = address.rpartition(":")
+        return host, int(port)
+
+    def _agent_request(
+        self, url: str, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int | None, str, str]:
+        """``GET https://<agent><path>`` as the server sends it (certificate not verified);
+        refuses non-loopback hosts. Returns (status or None, ``Portainer-Agent`` header,
+        error text in Portainer's words)."""
+        address = self._agent_address(url)
+        if address is None:
+            return None, "", f'parse "{url}": invalid environment URL'
+        host, port = address
+        target = f"https://{url.split('://', 1)[1]}{path}"
         try:
             loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
         except ValueError:
             loopback = False
         if not loopback:
             # Never send traffic off this machine from a test fake.
-            return None, f'Get "{target}": dial tcp {host}:{port}: i/o timeout (fake: not loopback)'
+            timeout = f"dial tcp {host}:{port}: i/o timeout (fake: not loopback)"
+            return None, "", f'Get "{target}": {timeout}'
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -795,16 +852,38 @@ class FakePortainer:
             host, port, timeout=self.agent_ping_timeout_s, context=context
         )
         try:
-            connection.request("GET", "/ping")
+            connection.request("GET", path, headers=headers or {})
             response = connection.getresponse()
             response.read()
         except (OSError, http.client.HTTPException) as exc:
-            return None, f'Get "{target}": {exc}'
+            return None, "", f'Get "{target}": {exc}'
         finally:
             connection.close()
-        if response.status != 204:
-            return None, f'Get "{target}": unexpected status {response.status}'
-        return response.getheader("Portainer-Agent", ""), ""
+        return response.status, response.getheader("Portainer-Agent", ""), ""
+
+    def _ping_agent(self, url: str) -> tuple[str | None, str]:
+        """``GET /ping`` like the server does before it saves an agent environment.
+
+        Returns (agent version, error)."""
+        status, version, error = self._agent_request(url, "/ping")
+        if status is None:
+            return None, error
+        if status != 204:
+            return None, f'Get "https://{url[6:]}/ping": unexpected status {status}'
+        return version, ""
+
+    def _snapshot_agent(self, url: str) -> str:
+        """The first signed request (the environment's snapshot); returns an error or ''."""
+        signed = {
+            "X-PortainerAgent-PublicKey": "fake-server-key",
+            "X-PortainerAgent-Signature": "x",
+        }
+        status, _, error = self._agent_request(url, "/info", signed)
+        if status == 403:
+            return "agent already paired with another Portainer instance"
+        if status != 200:
+            return error or f"unexpected status {status}"
+        return ""
 
     def _h_endpoint_create(self, request: Request, user: str) -> Response:
         if request.mimetype != "multipart/form-data":
@@ -867,6 +946,9 @@ class FakePortainer:
         version, error = self._ping_agent(url)  # outside the lock: may take seconds
         if version is None:
             raise _HTTPError(500, "Unable to get environment type", error)
+        refused = self._snapshot_agent(url)
+        if refused:
+            raise _HTTPError(500, "Unable to initiate communications with environment", refused)
         with self._lock:
             if any(e["Name"] == name for e in self._endpoints.values()):
                 raise _HTTPError(409, "Name is not unique")
@@ -927,7 +1009,9 @@ class FakePortainer:
 
     def _deploy(self, stack: FakeStack) -> None:
         stack.status = 3
-        stack.deploy_until = time.monotonic() + self.deploy_seconds
+        stack.deploy_until = (
+            math.inf if self._holding_deploys else time.monotonic() + self.deploy_seconds
+        )
         stack.deploy_fails = (
             FAIL_DEPLOY_MARKER in stack.content or stack.name in self._failing_deploys
         )

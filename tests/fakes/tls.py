@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import ssl
 import tempfile
 import threading
@@ -34,6 +35,7 @@ def ca_bundle_path() -> str:
             )
             handle.close()
             _bundle = Path(handle.name)
+            atexit.register(_bundle.unlink, missing_ok=True)  # no leftover per test run
             ca.cert_pem.write_to_path(str(_bundle))
         return str(_bundle)
 

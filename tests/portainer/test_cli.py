@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 import trustme
 
 from portainer.desired import encode_for_env
+from portainer.reconcile import ReconcileOptions
+from portainer.session import ClientSettings
+from portainer.waits import WaitSettings
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
 from tests.fakes.server import free_port
@@ -44,6 +48,23 @@ def test_help_lists_the_options() -> None:
         "PORTAINER_API_KEY",
     ):
         assert flag in result.stdout
+    # AND every option with a value shows its default, taken from the code's own settings
+    text = " ".join(result.stdout.split())
+    waits, client = WaitSettings(), ClientSettings()
+    for flag, default in (
+        ("--server-timeout", waits.server_timeout_s),
+        ("--agent-timeout", waits.agent_timeout_s),
+        ("--deploy-timeout", waits.deploy_timeout_s),
+        ("--poll-interval", waits.poll_interval_s),
+        ("--connect-timeout", client.connect_timeout_s),
+        ("--request-timeout", client.read_timeout_s),
+        ("--retries", client.retries),
+        ("--retry-backoff", client.backoff_s),
+        ("--workers", ReconcileOptions().workers),
+    ):
+        described = re.search(rf"{flag} [SN] (.*?)\(default: ([^)]*)\)", text)
+        assert described is not None, flag
+        assert described[2] == str(default), flag
 
 
 def test_trust_help_lists_its_options() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,10 +103,12 @@ def test_stack_create_is_strict_json_and_normalizes_names(raw: Raw, fake: FakePo
     no_id = raw("POST", "/api/stacks/create/standalone/string", json=good)
     assert no_id.json()["message"] == "Invalid query parameter: endpointId"
     # a good create deploys asynchronously under the normalized name
+    fake.hold_deployments()
     created = create(raw, endpoint, good)
     assert created.status_code == 200
     assert (created.json()["Name"], created.json()["Status"]) == ("myappv2", 3)
-    time.sleep(0.05)
+    assert raw("GET", f"/api/stacks/{created.json()['Id']}").json()["Status"] == 3
+    fake.release_deployments()
     assert raw("GET", f"/api/stacks/{created.json()['Id']}").json()["Status"] == 1
     # the same normalized name on the same endpoint is a 409
     dup = create(raw, endpoint, {**good, "Name": "MYAPPV2"})
@@ -163,8 +168,29 @@ def test_stack_update_needs_endpoint_id_and_replaces_env(raw: Raw, fake: FakePor
     stack = fake.seed_stack(endpoint, "a", "x", {"A": "1", "B": "2"})
     body = {"StackFileContent": "y", "Env": [{"name": "A", "value": "3"}]}
     assert raw("PUT", f"/api/stacks/{stack.id}", json=body).status_code == 400
+    fake.hold_deployments()  # the update's deployment runs until released, whatever the clock
     response = raw("PUT", f"/api/stacks/{stack.id}", params={"endpointId": endpoint}, json=body)
     assert response.status_code == 200
     assert stack.env == [{"name": "A", "value": "3"}]
     again = raw("PUT", f"/api/stacks/{stack.id}", params={"endpointId": endpoint}, json=body)
     assert again.status_code == 409  # still deploying
+    fake.release_deployments()
+    assert raw("GET", f"/api/stacks/{stack.id}").json()["Status"] == 1
+    done = raw("PUT", f"/api/stacks/{stack.id}", params={"endpointId": endpoint}, json=body)
+    assert done.status_code == 200
+
+
+def test_the_fake_ca_bundle_is_removed_when_the_process_ends() -> None:
+    # GIVEN a process that uses the fakes' CA bundle WHEN it exits THEN its file is gone
+    code = "from tests.fakes.tls import ca_bundle_path; print(ca_bundle_path())"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    path = Path(result.stdout.strip())
+    assert path.name.startswith("phoenix-fake-ca-")
+    assert not path.exists()

@@ -132,10 +132,13 @@ def test_fails_when_agent_is_unreachable_but_only_its_stacks(
     assert envs["good"]["status"] == "ok"
     assert [s["status"] for s in envs["good"]["stacks"]] == ["ok"]
     assert envs["dead"]["status"] == "failed"
-    assert "unreachable" in envs["dead"]["error"]
+    # AND the error carries Portainer's own status and reason, and who must reach whom
+    error = envs["dead"]["error"]
+    assert "HTTP 500: Unable to get environment type" in error
+    assert "the Portainer server (not this machine) connects to the agent" in error
     assert [s["status"] for s in envs["dead"]["stacks"]] == ["failed", "failed"]
     assert [e["Name"] for e in fake.endpoints()] == ["good"]
-    assert "waiting for agent dead" in result.err  # progress while it waited
+    assert "waiting for Portainer to reach agent dead" in result.err  # progress while waiting
 
 
 def test_transient_5xx_and_dropped_connections_on_reads_are_retried(
@@ -328,17 +331,18 @@ def test_update_waits_while_another_deployment_runs(
     fake: FakePortainer, agent: FakeAgent, run: Runner
 ) -> None:
     # GIVEN an owned stack that is still deploying (PUT would answer 409 "in progress")
+    # until the first PUT has been refused
     endpoint = fake.seed_endpoint("drphoenix", agent.url)
-    fake.deploy_seconds = 0.2
+    fake.hold_deployments(until=("PUT", "/api/stacks/*"))
     fake.seed_stack(endpoint["Id"], "qdrant", "old\n", {"PHOENIX_OWNER": "phoenix"}, status=3)
-    fake.deploy_seconds = 0.03
     desired = desired_doc([agent_doc("drphoenix", agent.url, [stack_doc("qdrant")])])
     # WHEN reconciling
     result = run(desired)
-    # THEN the update is retried after the deployment finished and converges
+    # THEN the update is refused once, waits for the deployment, is sent again and converges
     assert result.code == 0, result.out + result.err
     statuses = [r.status for r in fake.requests("PUT", "/api/stacks/*")]
-    assert statuses[-1] == 200
+    assert statuses == [409, 200]
+    assert "deployment in progress, waiting" in result.err
     assert fake.stacks()[0].content == stack_doc("qdrant")["compose"]
 
 
