@@ -54,6 +54,7 @@ def section_schema(section: Section) -> dict[str, Any]:
         schema["definitions"] = definitions
     _drop_property_titles(schema)
     _draft7_refs(schema)
+    _own_texts_first(schema)
     schema["$schema"] = DRAFT
     schema["title"] = f"Phoenix {section.name} config ({section.name}.yaml or {section.name}.json)"
     schema["properties"][SCHEMA_KEY] = {
@@ -114,6 +115,84 @@ def _draft7_refs(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _draft7_refs(value)
+
+
+# Keywords whose subschemas describe the same value as the schema holding them.
+_BRANCHES = ("allOf", "anyOf", "oneOf")
+
+
+def _own_texts_first(schema: dict[str, Any]) -> None:
+    """Make every value's own description the only one an editor can find for it.
+
+    yaml-language-server (the YAML support of VS Code, Neovim, Helix, Zed and Emacs) hovers
+    with the first description among the schemas that match a value, and it meets a
+    referenced definition or a union branch before the field that holds it: `firewall` showed
+    the GuestFirewall model's docstring and lost its "Default: ..." text. So a definition
+    keeps no text of its own: each place that holds a value (a field, a dict entry, a list
+    item) says what it is, the model's docstring where it has nothing better. Only
+    annotations move; validation stays the same.
+    """
+    definitions: dict[str, Any] = schema.get("definitions", {})
+    texts = {
+        f"#/definitions/{name}": _take_texts(definition) for name, definition in definitions.items()
+    }
+    _describe_value(schema, texts)
+    for definition in definitions.values():
+        _describe_parts(definition, texts)
+
+
+def _take_texts(node: dict[str, Any]) -> str | None:
+    """Remove the descriptions of `node` and of its branches; the first one found."""
+    found: str | None = node.pop("description", None)
+    for branch in _branches(node):
+        text = _take_texts(branch)
+        if found is None:
+            found = text
+    return found
+
+
+def _describe_value(node: dict[str, Any], texts: dict[str, str | None]) -> None:
+    """`node` describes one value: it alone says what the value is, then its parts likewise."""
+    own = node.get("description")
+    from_branches = _take_texts(node)
+    text = next(
+        (item for item in (own, from_branches, _referenced_text(node, texts)) if item), None
+    )
+    if text is not None:
+        if "$ref" in node:  # draft-07 ignores keywords beside $ref
+            node["allOf"] = [{"$ref": node.pop("$ref")}]
+        node["description"] = text
+    _describe_parts(node, texts)
+
+
+def _referenced_text(node: dict[str, Any], texts: dict[str, str | None]) -> str | None:
+    """The text of the first definition `node` or its branches refer to."""
+    if "$ref" in node:
+        return texts.get(node["$ref"])
+    return next(
+        (text for branch in _branches(node) if (text := _referenced_text(branch, texts))), None
+    )
+
+
+def _describe_parts(node: dict[str, Any], texts: dict[str, str | None]) -> None:
+    """Describe the values inside `node` (and inside its branches): fields, entries, items."""
+    for branch in _branches(node):
+        _describe_parts(branch, texts)
+    parts: list[Any] = [
+        *node.get("properties", {}).values(),
+        *node.get("patternProperties", {}).values(),
+        node.get("additionalProperties"),
+        node.get("items"),
+        *node.get("prefixItems", []),
+    ]
+    for part in parts:
+        for value in part if isinstance(part, list) else [part]:
+            if isinstance(value, dict):
+                _describe_value(value, texts)
+
+
+def _branches(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [branch for key in _BRANCHES for branch in node.get(key, []) if isinstance(branch, dict)]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
