@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ def section_schema(section: Section) -> dict[str, Any]:
     _drop_property_titles(schema)
     _draft7_refs(schema)
     _own_texts_first(schema)
+    _unwrap_lines(schema)
     schema["$schema"] = DRAFT
     schema["title"] = f"Phoenix {section.name} config ({section.name}.yaml or {section.name}.json)"
     schema["properties"][SCHEMA_KEY] = {
@@ -193,6 +195,33 @@ def _describe_parts(node: dict[str, Any], texts: dict[str, str | None]) -> None:
 
 def _branches(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [branch for key in _BRANCHES for branch in node.get(key, []) if isinstance(branch, dict)]
+
+
+def _unwrap_lines(schema: dict[str, Any]) -> None:
+    """Docstrings wrap at 100 columns, and editors show each of those line breaks as a new
+    paragraph (an indented line even as code): one line per paragraph instead."""
+    for node in _subschemas(schema):
+        text = node.get("description")
+        if isinstance(text, str):
+            paragraphs = re.split(r"\n\s*\n", text.strip())
+            node["description"] = "\n\n".join(" ".join(part.split()) for part in paragraphs)
+
+
+def _subschemas(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """`node` and every schema inside it (not the values in `default`, `enum` and the like)."""
+    yield node
+    for key, value in node.items():
+        if key in ("properties", "patternProperties", "definitions"):
+            children = list(value.values())
+        elif key in ("items", "additionalProperties", "not", "if", "then", "else"):
+            children = value if isinstance(value, list) else [value]
+        elif key in (*_BRANCHES, "prefixItems"):
+            children = value
+        else:
+            continue
+        for child in children:
+            if isinstance(child, dict):
+                yield from _subschemas(child)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
