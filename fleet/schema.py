@@ -57,6 +57,7 @@ def section_schema(section: Section) -> dict[str, Any]:
     _draft7_refs(schema)
     _own_texts_first(schema)
     _unwrap_lines(schema)
+    _unions_in_pairs(schema)
     schema["$schema"] = DRAFT
     schema["title"] = f"Phoenix {section.name} config ({section.name}.yaml or {section.name}.json)"
     schema["properties"][SCHEMA_KEY] = {
@@ -205,6 +206,21 @@ def _unwrap_lines(schema: dict[str, Any]) -> None:
         if isinstance(text, str):
             paragraphs = re.split(r"\n\s*\n", text.strip())
             node["description"] = "\n\n".join(" ".join(part.split()) for part in paragraphs)
+
+
+def _unions_in_pairs(schema: dict[str, Any]) -> None:
+    """`anyOf: [a, b, c]` becomes `anyOf: [{anyOf: [a, b]}, c]`, which accepts the same values.
+
+    Hovering a value that matches one branch of a union of three or more, yaml-language-server
+    appends a stray `||` to the field's text (it joins the branches' empty descriptions). The
+    last branch stays outside (`null` for an optional field), so its messages stay the same.
+    """
+    for node in _subschemas(schema):
+        branches = node.get("anyOf")
+        while isinstance(branches, list) and len(branches) > 2:
+            first: dict[str, Any] = {"anyOf": branches[:-1]}
+            node["anyOf"] = [first, branches[-1]]
+            node, branches = first, first["anyOf"]
 
 
 def _subschemas(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
