@@ -37,7 +37,7 @@ $(STAMP)/python: requirements.txt requirements-dev.txt | $(STAMP)
 	@touch $@
 
 $(STAMP)/node: package.json package-lock.json $(STAMP)/python | $(STAMP)
-	@echo "==> npm: cdktf CLI 0.21.0 (node_modules/), with Node.js 22 from PyPI"
+	@echo "==> npm: cdktf CLI 0.21.0 and yaml-language-server (node_modules/), with Node.js 22 from PyPI"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

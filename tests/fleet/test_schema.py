@@ -13,8 +13,17 @@ import pytest
 from pydantic import BaseModel
 
 from fleet.documents import load_yaml
+from fleet.loader import SCHEMA_KEY
 from fleet.messages import unwrap
-from fleet.schema import SCHEMA_DIR, file_name, render, stale_files, write_all
+from fleet.schema import (
+    SCHEMA_DIR,
+    _EditorSchema,
+    file_name,
+    render,
+    section_schema,
+    stale_files,
+    write_all,
+)
 from fleet.sections import SECTIONS
 from tests.conftest import ROOT
 
@@ -44,6 +53,50 @@ def test_schema_is_draft_07_for_yaml_language_server() -> None:
         assert "$defs" not in text
         for match in re.finditer(r'\{"\$ref": "[^"]*"(, )?', json.dumps(json.loads(text))):
             assert match.group(1) is None, "a $ref with siblings is ignored by draft-07"
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda section: section.name)
+def test_texts_for_editors_change_no_constraint(section: Any) -> None:
+    # GIVEN pydantic's own schema of a file, and the one editors get (texts moved, lines
+    # unwrapped, unions nested in pairs, `$schema` key added)
+    raw = section.model.model_json_schema(
+        schema_generator=_EditorSchema, mode="validation", ref_template="#/definitions/{model}"
+    )
+    edited = section_schema(section)
+    del edited["properties"][SCHEMA_KEY]
+    # THEN both accept and refuse exactly the same documents
+    assert _constraints(edited) == _constraints(raw)
+
+
+_TEXTS = ("description", "title", "default", "examples", "$schema")
+
+
+def _constraints(node: Any) -> Any:
+    """A schema without its texts, with `allOf: [X]` as X and nested `anyOf`s flattened."""
+    if isinstance(node, list):
+        return [_constraints(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    kept = {key: value for key, value in node.items() if key not in _TEXTS}
+    if list(kept) == ["allOf"] and len(kept["allOf"]) == 1:
+        return _constraints(kept["allOf"][0])
+    found: dict[str, Any] = {}
+    for key, value in kept.items():
+        if key in ("properties", "patternProperties", "definitions", "$defs"):
+            named = {name: _constraints(item) for name, item in value.items()}
+            found["definitions" if key == "$defs" else key] = named
+        elif key == "anyOf":
+            branches = [_constraints(item) for item in value]
+            found[key] = [
+                inner
+                for branch in branches
+                for inner in (branch["anyOf"] if list(branch) == ["anyOf"] else [branch])
+            ]
+        elif key in ("enum", "const"):
+            found[key] = value
+        else:
+            found[key] = _constraints(value)
+    return found
 
 
 def test_rendering_is_deterministic() -> None:
