@@ -78,3 +78,14 @@ def agent_hint(exc: PortainerError, agent: str, port: int) -> str:
             f"reach port {port}"
         )
     return ""
+
+
+def gave_up(what: str, attempts: int, last: PortainerError | None) -> PortainerError:
+    """The error after the last attempt: how often, and Portainer's own last answer."""
+    text = f"{what} failed {attempts} times"
+    return PortainerError(f"{text}; last answer: {last}" if last is not None else text)
+
+
+def internal_error(exc: Exception) -> str:
+    """A bug's report: only the type, since its message may quote data holding secrets."""
+    return f"internal error ({type(exc).__name__}); please report it"
