@@ -25,7 +25,10 @@ def _node_known(fleet: Fleet, ctx: CheckContext, config: Vm | Container) -> str 
     """The guest's node when it validated, else None (reported elsewhere)."""
     if ctx.invalid.field("proxmox", "nodes"):
         return None
-    name = fleet.node_name(config)
+    declared = list(fleet.proxmox.nodes) + ctx.invalid.invalid_key_names("proxmox", "nodes")
+    if config.node is None and len(declared) != 1:
+        return None  # which node is meant is reported elsewhere
+    name = config.node or declared[0]
     if name not in fleet.proxmox.nodes or ctx.invalid.entry("proxmox", "nodes", name):
         return None
     return name
@@ -110,9 +113,9 @@ def gpu_vms_use_q35(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
             "refuses to start the VM otherwise: 'q35 machine model is not enabled')"
         )
         message = (
-            f"required with gpus: machine: q35; {why}"
+            f"set machine: q35 for the VM's GPUs: {why}"
             if vm.machine is None
-            else f"{vm.machine!r} cannot take the VM's GPUs: {why}"
+            else f"{vm.machine!r} cannot take the VM's GPUs, set q35: {why}"
         )
         yield ConfigProblem(ctx.files.guests, f"vms.{vmid}.machine", message)
 
@@ -150,7 +153,7 @@ def gpu_containers_allowed(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigPr
             yield ConfigProblem(
                 ctx.files.guests,
                 f"{location}.os_template.type",
-                f"GPU containers need type {listing(_GPU_DISTRIBUTIONS)}, got {os_type!r}: "
+                f"GPU containers need type {' or '.join(_GPU_DISTRIBUTIONS)}, got {os_type!r}: "
                 "Phoenix installs the NVIDIA user-space libraries there with apt, and they "
                 "need glibc",
             )
@@ -166,11 +169,13 @@ def gpu_stacks_have_a_gpu(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigPro
             compose = fleet.compose.get(stack)
             if compose is None or not compose.gpu_services or ctx.invalid.stack_unusable(stack):
                 continue
-            services = listing(compose.gpu_services)
+            plural = "s" if len(compose.gpu_services) > 1 else ""
+            services = f"service{plural} {listing(compose.gpu_services)} of {compose.path}"
+            node = _node_known(fleet, ctx, vm) or "<node>"
             yield ConfigProblem(
                 ctx.files.guests,
                 f"vms.{vmid}.stacks.{index}",
-                f"stack {stack!r} reserves a GPU ({services} in {compose.path}), but "
-                f"{vm.name} has none; list one of its node's GPUs in gpus (nodes.<node>.gpus "
-                f"in {ctx.files.proxmox})",
+                f"stack {stack!r} reserves a GPU ({services}), but "
+                f"{vm.name} has none; give it one of nodes.{node}.gpus in "
+                f"{ctx.files.proxmox} with gpus: [<name>]",
             )
