@@ -278,3 +278,12 @@ def test_fails_when_a_container_passes_through_an_empty_device_path() -> None:
     )
     errors = planner.validate(RULES[CT], _fields(CT), config)
     assert [e.summary for e in errors] == ['expected "path" to not be an empty string, got ']
+
+
+def test_adding_a_gpu_to_a_vm_is_an_in_place_change() -> None:
+    # GIVEN a running VM WHEN a mapped GPU and q35 are added THEN Terraform updates it in place
+    state = apply(VM, plan(VM, None, vm_config())[0])
+    gpu = [{"device": "hostpci0", "mapping": "rtx4090", "pcie": True, "rombar": True}]
+    planned, replace = plan(VM, state, vm_config(hostpci=gpu, machine="q35"))
+    assert replace == []
+    assert planned["hostpci"][0]["mapping"] == "rtx4090"
