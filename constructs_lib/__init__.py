@@ -18,6 +18,13 @@ from .firewall import (
     GuestFirewall,
     GuestFirewallProps,
 )
+from .gpu import (
+    DevicePassthroughProps,
+    PciMapping,
+    PciMappingEntry,
+    PciMappingProps,
+    PciPassthroughProps,
+)
 from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
 from .remote_file import RemoteConfigFile, RemoteConfigFileProps
 from .template import CloudImageProps, PhoenixVmTemplate, PhoenixVmTemplateProps
@@ -33,6 +40,7 @@ __all__ = [
     "ClusterFirewall",
     "ClusterFirewallProps",
     "ContainerTemplateDownload",
+    "DevicePassthroughProps",
     "DnsProps",
     "FirewallRuleProps",
     "GuestFirewall",
@@ -41,6 +49,10 @@ __all__ = [
     "LxcFeatures",
     "NicProps",
     "NodeChange",
+    "PciMapping",
+    "PciMappingEntry",
+    "PciMappingProps",
+    "PciPassthroughProps",
     "PhoenixContainer",
     "PhoenixContainerProps",
     "PhoenixVm",

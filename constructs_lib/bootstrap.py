@@ -72,6 +72,20 @@ class PortainerServerSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NvidiaSpec:
+    """The NVIDIA driver of a VM with passed-through GPUs, from Ubuntu's own packages."""
+
+    driver_branch: str = "570-server"
+    """Ubuntu driver branch (`ubuntu-drivers install --gpgpu nvidia:<branch>`), e.g.
+    `570-server` or `570-server-open`. Default: `570-server`."""
+
+    @property
+    def utils_package(self) -> str:
+        """`nvidia-smi` and friends; the `-open` variants share the branch's utilities."""
+        return f"nvidia-utils-{self.driver_branch.removesuffix('-open')}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class VmBootstrap:
     """What a VM's first boot sets up."""
 
@@ -91,6 +105,10 @@ class VmBootstrap:
     """Run the Portainer agent (needs docker). Default: no."""
     portainer_server: PortainerServerSpec | None = None
     """Run the Portainer server (needs docker). Default: no."""
+    nvidia: NvidiaSpec | None = None
+    """Install the NVIDIA driver for the VM's GPUs, and with docker the NVIDIA Container
+    Toolkit with Docker's `nvidia` runtime configured; then reboot once so the driver of the
+    installed kernel loads. Default: no NVIDIA driver."""
     extra_packages: Sequence[str] = field(default_factory=tuple)
     """More Ubuntu packages. Default: none."""
 
@@ -180,6 +198,19 @@ def render_user_data(spec: VmBootstrap) -> str:
             ["systemctl", "enable", "--now", "docker"],
             ["usermod", "-aG", "docker", spec.username],
         ]
+    if spec.nvidia is not None:
+        # Packages first (cloud-init installs them before runcmd), then the driver: the
+        # kernel modules ubuntu-drivers picks match the installed kernel.
+        packages += ["ubuntu-drivers-common", spec.nvidia.utils_package]
+        runcmd.append(
+            ["ubuntu-drivers", "install", "--gpgpu", f"nvidia:{spec.nvidia.driver_branch}"]
+        )
+        if spec.docker:
+            packages.append("nvidia-container-toolkit")
+            runcmd += [
+                ["nvidia-ctk", "runtime", "configure", "--runtime=docker"],
+                ["systemctl", "restart", "docker"],
+            ]
     if spec.portainer_server is not None:
         write_files.append(_file(SERVER_COMPOSE_PATH, _server_compose(spec.portainer_server)))
         runcmd.append(["docker", "compose", "-f", SERVER_COMPOSE_PATH, "up", "-d"])
@@ -190,6 +221,13 @@ def render_user_data(spec: VmBootstrap) -> str:
     if write_files:
         document["write_files"] = write_files
     document["runcmd"] = runcmd
+    if spec.nvidia is not None:
+        # The driver loads at the next boot: cloud-init reboots once everything above is done.
+        document["power_state"] = {
+            "mode": "reboot",
+            "message": "Phoenix: reboot to load the NVIDIA driver",
+            "condition": True,
+        }
     body = yaml.dump(
         document, Dumper=_BlockStyleDumper, sort_keys=False, default_flow_style=False, width=4096
     )

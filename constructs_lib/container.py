@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from imports.proxmox.download_file import DownloadFile
 from imports.proxmox.virtual_environment_container import (
     VirtualEnvironmentContainer,
     VirtualEnvironmentContainerCpu,
+    VirtualEnvironmentContainerDevicePassthrough,
     VirtualEnvironmentContainerDisk,
     VirtualEnvironmentContainerFeatures,
     VirtualEnvironmentContainerInitialization,
@@ -26,6 +28,7 @@ from imports.proxmox.virtual_environment_container import (
     VirtualEnvironmentContainerStartup,
 )
 
+from .gpu import DevicePassthroughProps
 from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
 from .terraform_json import terraform_json_rules
 from .validation import check, sizing_rules
@@ -119,6 +122,8 @@ class PhoenixContainerProps:
     adopt: bool = False
     """Import the existing container `node_name/vm_id` instead of creating it, keeping the
     root file system and root keys it was created with. Default: false."""
+    devices: Sequence[DevicePassthroughProps] = ()
+    """Node device nodes passed into the container (root@pam only). Default: none."""
 
 
 class PhoenixContainer(Construct):
@@ -147,6 +152,21 @@ class PhoenixContainer(Construct):
                     "unprivileged containers cannot mount nfs/cifs themselves",
                 ),
                 *props.ipv4.problems(),
+                (len(props.devices) > 128, "at most 128 passed-through devices"),
+                *(
+                    (
+                        re.fullmatch(r"0[0-7]{3}", device.mode) is None,
+                        f"device {device.path}: mode {device.mode!r} is not like 0660",
+                    )
+                    for device in props.devices
+                ),
+                *(
+                    (
+                        not device.path.startswith("/dev/"),
+                        f"device {device.path!r} is not under /dev/",
+                    )
+                    for device in props.devices
+                ),
             ],
         )
         self.props = props
@@ -232,6 +252,13 @@ class PhoenixContainer(Construct):
                     volume=mount.host_path, path=mount.path, read_only=mount.read_only
                 )
                 for mount in props.bind_mounts
+            ]
+            or None,
+            device_passthrough=[
+                VirtualEnvironmentContainerDevicePassthrough(
+                    path=device.path, gid=device.gid, uid=device.uid, mode=device.mode
+                )
+                for device in props.devices
             ]
             or None,
             started=True,

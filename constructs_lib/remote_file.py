@@ -32,6 +32,8 @@ class RemoteConfigFileProps:
     verify, install and reload, and fail loudly."""
     user: str = "root"
     """SSH login. Default: root."""
+    port: int = 22
+    """SSH port. Default: 22."""
     connect_timeout: str = "5m"
     """How long to wait for SSH (the guest may still be booting). Default: 5m."""
 
@@ -63,6 +65,7 @@ class RemoteConfigFile(Construct):
             type="ssh",
             host=props.host,
             user=props.user,
+            port=props.port if props.port != 22 else None,
             agent="true",
             timeout=props.connect_timeout,
         )

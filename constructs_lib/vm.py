@@ -16,6 +16,7 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmClone,
     VirtualEnvironmentVmCpu,
     VirtualEnvironmentVmDisk,
+    VirtualEnvironmentVmHostpci,
     VirtualEnvironmentVmInitialization,
     VirtualEnvironmentVmInitializationDns,
     VirtualEnvironmentVmInitializationIpConfig,
@@ -28,6 +29,7 @@ from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVmStartup,
 )
 
+from .gpu import PciPassthroughProps
 from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
 from .template import PhoenixVmTemplate
 from .terraform_json import terraform_json_rules
@@ -103,6 +105,10 @@ class PhoenixVmProps:
     adopt: bool = False
     """Import the existing VM `node_name/vm_id` instead of creating it, keeping the disk
     and bootstrap it was created with. Default: false."""
+    machine: str | None = None
+    """QEMU machine type, `pc` or `q35`. Default: the template's."""
+    pci_devices: Sequence[PciPassthroughProps] = ()
+    """Mapped PCI devices (GPUs), in slots `hostpci0`, `hostpci1`, ... Default: none."""
 
 
 class PhoenixVm(Construct):
@@ -139,6 +145,11 @@ class PhoenixVm(Construct):
                     "put the user in the snippet",
                 ),
                 *props.ipv4.problems(),
+                (len(props.pci_devices) > 16, "at most 16 PCI devices (hostpci0-15)"),
+                (
+                    any(device.pcie for device in props.pci_devices) and props.machine != "q35",
+                    f"PCIe passthrough needs machine 'q35', got {props.machine!r}",
+                ),
             ],
         )
         self.props = props
@@ -210,6 +221,20 @@ class PhoenixVm(Construct):
                 wait_for_ip=VirtualEnvironmentVmAgentWaitForIp(ipv4=True),
             ),
             serial_device=[VirtualEnvironmentVmSerialDevice(device="socket")],
+            machine=props.machine,
+            # rombar explicitly: the provider sends false for an unset one (Proxmox's default
+            # is true), and xvga off: these GPUs compute, the VM keeps its own display.
+            hostpci=[
+                VirtualEnvironmentVmHostpci(
+                    device=f"hostpci{slot}",
+                    mapping=device.mapping,
+                    pcie=device.pcie,
+                    rombar=True,
+                    xvga=False,
+                )
+                for slot, device in enumerate(props.pci_devices)
+            ]
+            or None,
             operating_system=VirtualEnvironmentVmOperatingSystem(type="l26"),
             on_boot=props.on_boot,
             started=True,

@@ -38,6 +38,9 @@ class ComposeFile:
     inline_secrets: tuple[str, ...] = ()
     """Where the file holds what looks like a literal secret (`services.db.environment.
     POSTGRES_PASSWORD`), rather than a `${VARIABLE}` the stack fills in."""
+    gpu_services: tuple[str, ...] = ()
+    """Services that reserve GPUs (`deploy.resources.reservations.devices` with driver nvidia
+    or capability gpu), sorted: the stack needs a guest with a GPU."""
 
 
 def read_compose(config_dir: Path, relative: str) -> ComposeFile:
@@ -72,6 +75,7 @@ def read_compose(config_dir: Path, relative: str) -> ComposeFile:
                 f"compose file {relative}: service {shown(name)} must be a mapping "
                 f"(got {kind_of(service)})"
             )
+    gpu_services = tuple(sorted(_gpu_services(relative, services)))
     return ComposeFile(
         path=relative,
         content=content,
@@ -80,7 +84,43 @@ def read_compose(config_dir: Path, relative: str) -> ComposeFile:
         published_ports=frozenset(_published_ports(services)),
         variables=frozenset(_required_variables(document)),
         inline_secrets=tuple(_inline_secrets(services)),
+        gpu_services=gpu_services,
     )
+
+
+_DEVICES = ("deploy", "resources", "reservations", "devices")
+
+
+def _gpu_services(relative: str, services: dict[Any, Any]) -> Iterator[str]:
+    """Services whose device reservations ask for a GPU; a reservation Docker would refuse
+    (no capabilities, both count and device_ids) is a ComposeError."""
+    for name, service in services.items():
+        devices: Any = service
+        for key in _DEVICES:
+            devices = devices.get(key) if isinstance(devices, dict) else None
+        if devices is None:
+            continue
+        where = f"compose file {relative}: services.{name}.{'.'.join(_DEVICES)}"
+        if not isinstance(devices, list):
+            raise ComposeError(
+                f"{where} must be a list of device requests (got {kind_of(devices)})"
+            )
+        wants_gpu = False
+        for index, device in enumerate(devices):
+            capabilities = device.get("capabilities") if isinstance(device, dict) else None
+            if not isinstance(capabilities, list) or not capabilities:
+                raise ComposeError(
+                    f"{where}.{index} needs capabilities, like [gpu]: Docker refuses a device "
+                    "request without them"
+                )
+            if "count" in device and "device_ids" in device:
+                raise ComposeError(
+                    f"{where}.{index} gives both count and device_ids; Compose takes one or "
+                    "the other"
+                )
+            wants_gpu = wants_gpu or device.get("driver") == "nvidia" or "gpu" in capabilities
+        if wants_gpu:
+            yield str(name)
 
 
 # `$$` is a literal dollar; `${NAME}`, `${NAME:?msg}`, `${NAME-default}` and `$NAME` refer to

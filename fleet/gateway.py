@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import Field, PlainValidator, StrictBool, WithJsonSchema, model_validator
 
 from gateway import syntax
 
@@ -69,6 +69,10 @@ class Route(ConfigModel):
 
     path: RoutePath | None = None
     """URL prefix such as `/qdrant/`; stripped before proxying. Default: `/` on the host."""
+    strip_path: StrictBool = True
+    """Remove `path` from the request before proxying (`/qdrant/collections` reaches the
+    upstream as `/collections`); false forwards the request path unchanged, for services that
+    serve under that prefix themselves (an OpenAI-style API under `/v1/`). Default: true."""
     host: VirtualHost | None = None
     """Virtual host name such as `portainer.phoenix.local`. Default: the gateway's default
     site, whatever host name a request carries."""
@@ -79,6 +83,8 @@ class Route(ConfigModel):
     def _path_or_host(self) -> Route:
         if self.path is None and self.host is None:
             raise ValueError("a route needs a path, a host, or both")
+        if not self.strip_path and self.path is None:
+            raise ValueError("strip_path: false only applies to a route with a path")
         return self
 
 

@@ -27,6 +27,7 @@ from .types import (
     DatastoreId,
     FirewallAction,
     FirewallAddress,
+    GpuName,
     GuestIp,
     GuestName,
     LinuxUser,
@@ -49,6 +50,7 @@ from .types import (
 )
 
 Tags = Annotated[list[Tag], Unique(what="tag")]
+GpuNames = Annotated[list[GpuName], Unique(what="GPU")]
 SshKeys = Annotated[list[SshPublicKey], Unique(what="SSH key")]
 Description = Annotated[str, Field(max_length=8192)]
 """Free text shown in the Proxmox UI (Proxmox keeps at most 8 KiB)."""
@@ -340,6 +342,23 @@ class Vm(GuestBase):
     """What moving the VM to another `node` does: `migrate` it live, disks included (the
     target node needs the VM's disk storage), or `rebuild` it there (re-clone; local disk
     data is lost). Default: migrate."""
+    gpus: GpuNames = []
+    """GPUs of its node (`proxmox.yaml` `nodes.<node>.gpus`) passed through to the VM as PCIe
+    devices; cloud-init installs the NVIDIA driver, and with docker the NVIDIA Container
+    Toolkit. Needs `machine: q35`. Default: no GPU."""
+    machine: Literal["pc", "q35"] | None = None
+    """QEMU machine type: `pc` (i440fx) or `q35` (PCIe, needed for GPUs). Default: the
+    template's (Proxmox's own default is pc)."""
+    nvidia_driver: Annotated[
+        str,
+        Matches(
+            r"[0-9]{3}(-server)?(-open)?",
+            "Ubuntu NVIDIA driver branch",
+            "a branch such as 570-server or 570-server-open",
+        ),
+    ] = "570-server"
+    """Ubuntu's NVIDIA driver branch cloud-init installs for the VM's GPUs (`ubuntu-drivers
+    install --gpgpu nvidia:<branch>`). Only used with `gpus`. Default: `570-server`."""
 
 
 class ContainerFeatures(ConfigModel):
@@ -461,6 +480,15 @@ class Container(GuestBase):
     """Public keys for root. Default: empty, no SSH login (use `pct enter` on the node)."""
     bind_mounts: Annotated[list[BindMount], Unique(key=attrgetter("path"), what="mount path")] = []
     """Node directories mounted into the container. Default: no bind mounts."""
+    gpus: GpuNames = []
+    """GPUs of its node passed into the container as device nodes (`/dev/nvidia<minor>`,
+    `/dev/nvidiactl`, `/dev/nvidia-uvm`, `/dev/nvidia-uvm-tools`); containers share the
+    node's driver, and after creation Phoenix installs the matching user-space libraries
+    (`nodes.<node>.nvidia_driver`). Proxmox lets only root@pam configure device passthrough.
+    Default: no GPU."""
+    gpu_group_id: StrictInt = Field(default=44, ge=0, le=65_535)
+    """Group that owns the GPU device nodes inside the container (mode 0660): its members,
+    and root, can use the GPU. Default: 44, the `video` group of Debian and Ubuntu."""
     on_bootstrap_change: Literal["keep", "replace"] = "keep"
     """What changed `ssh_keys` do to this container once it exists: `keep` it running (Proxmox
     only installs keys when it creates a container: put the new key in place yourself, see

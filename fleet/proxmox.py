@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, ValidationInfo, field_validator
+from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
 from .base import ConfigModel
 from .hints import shown
@@ -18,11 +18,15 @@ from .types import (
     DnsDomain,
     FirewallAction,
     ForwardPolicy,
+    GpuName,
     HostName,
     LinuxUser,
     Matches,
     NetworkName,
     NodeName,
+    NvidiaDriverVersion,
+    PciAddress,
+    PciDeviceId,
     Port,
     Unique,
     VlanId,
@@ -38,6 +42,11 @@ class ProxmoxApi(ConfigModel):
     """Base URL of the API, e.g. `https://10.0.0.13:8006/` (without `/api2/json`)."""
     insecure_tls: StrictBool = False
     """Accept the node's self-signed certificate. Default: false, the certificate is verified."""
+    auth: Literal["api_token", "root_password"] = "api_token"
+    """Which credentials deploys use, so the fleet checks know what Proxmox will allow:
+    `api_token` (`PROXMOX_VE_API_TOKEN`), or `root_password` (`PROXMOX_VE_USERNAME=root@pam`
+    and `PROXMOX_VE_PASSWORD`). Some settings only root@pam may make, whatever a token's
+    privileges: device passthrough into containers, say. Default: api_token."""
 
     @field_validator("endpoint")
     @classmethod
@@ -76,6 +85,27 @@ class Datastores(ConfigModel):
     Default: `local`."""
 
 
+class Gpu(ConfigModel):
+    """A GPU in a node, declared once and given to guests by its name."""
+
+    pci_address: PciAddress
+    """Where it sits on the node's PCI bus, as `lspci -D` prints it: `0000:01:00.0`. A VM
+    gets it through a cluster PCI mapping of this address, so a renumbered bus only changes
+    this line."""
+    device_id: PciDeviceId
+    """Vendor and device id, as `lspci -n -s <address>` prints them: `10de:2684`. Proxmox
+    checks it before starting a VM with the GPU."""
+    subsystem_id: PciDeviceId | None = None
+    """Subsystem vendor and device id (`lspci -nv`), which Proxmox also checks. Default: not
+    checked (Proxmox then flags the mapping as incomplete)."""
+    iommu_group: StrictInt | None = Field(default=None, ge=0, le=65_535)
+    """IOMMU group of the device, which Proxmox also checks. Default: not checked."""
+    minor: StrictInt = Field(default=0, ge=0, le=255)
+    """Number of its device node `/dev/nvidia<minor>` on the node (`nvidia-smi -q` shows it as
+    Minor Number), which containers given the GPU receive; the node's driver numbers only the
+    GPUs it drives, not those bound to VMs. Default: 0, the first GPU."""
+
+
 class ProxmoxNode(ConfigModel):
     """One node of the cluster, by the name Proxmox knows it under."""
 
@@ -86,6 +116,27 @@ class ProxmoxNode(ConfigModel):
     datastores: Datastores = Datastores()
     """Storage ids on this node. Default: `local-lvm` for disks, `local` for snippets and
     images."""
+    gpus: dict[GpuName, Gpu] = {}
+    """GPUs in this node by name; guests list the names they use. A GPU of the same name on
+    several nodes is one cluster mapping, so a VM using it can run on any of them. Default: no
+    GPUs."""
+    nvidia_driver: NvidiaDriverVersion | None = None
+    """Version of the NVIDIA driver installed on the node (`nvidia-smi` shows it). Containers
+    share the node's kernel driver and get user-space libraries of exactly this version.
+    Default: none, so no container on this node can use a GPU."""
+
+    @field_validator("gpus")
+    @classmethod
+    def _distinct_addresses(cls, gpus: dict[str, Gpu]) -> dict[str, Gpu]:
+        seen: dict[str, str] = {}
+        for name, gpu in gpus.items():
+            if gpu.pci_address in seen:
+                raise ValueError(
+                    f"{seen[gpu.pci_address]} and {name} have the same pci_address "
+                    f"{gpu.pci_address}; a GPU is declared once"
+                )
+            seen[gpu.pci_address] = name
+        return gpus
 
 
 class Network(ConfigModel):

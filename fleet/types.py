@@ -180,6 +180,50 @@ StackName = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[-_a-z0-9]+$"}),
 ]
 
+GpuName = Annotated[
+    str,
+    Matches(
+        r"[a-z][a-z0-9_-]{1,31}",
+        "GPU name",
+        "2 to 32 lower-case letters, digits, '_' and '-', starting with a letter (Proxmox names "
+        "the cluster's PCI mapping after it)",
+    ),
+]
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+PciAddress = Annotated[
+    str,
+    BeforeValidator(_lower),
+    Matches(
+        r"[a-f0-9]{4}:[a-f0-9]{2}:[a-f0-9]{2}\.[a-f0-9]",
+        "PCI address",
+        "domain:bus:device.function as `lspci -D` prints it, like 0000:01:00.0",
+    ),
+]
+
+PciDeviceId = Annotated[
+    str,
+    BeforeValidator(_lower),
+    Matches(
+        r"[a-f0-9]{4}:[a-f0-9]{4}",
+        "PCI device id",
+        "vendor:device in hexadecimal as `lspci -n` prints it, like 10de:2684",
+    ),
+]
+
+NvidiaDriverVersion = Annotated[
+    str,
+    Matches(
+        r"[0-9]{3,4}\.[0-9]{1,3}(\.[0-9]{1,3})?",
+        "NVIDIA driver version",
+        "the full version `nvidia-smi` reports, like 550.127.05",
+    ),
+]
+
 DatastoreId = Annotated[
     str,
     Matches(
@@ -489,6 +533,7 @@ __all__ = [
     "FirewallAction",
     "FirewallAddress",
     "ForwardPolicy",
+    "GpuName",
     "GuestIp",
     "GuestName",
     "HostName",
@@ -499,6 +544,9 @@ __all__ = [
     "NetworkName",
     "NodeName",
     "NumberAsText",
+    "NvidiaDriverVersion",
+    "PciAddress",
+    "PciDeviceId",
     "Port",
     "PortList",
     "SshPublicKey",

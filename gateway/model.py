@@ -68,6 +68,9 @@ class Route:
     """Where matching requests go."""
     path: str | None = None
     """URL prefix such as ``/qdrant/``, stripped before proxying; ``None`` means ``/``."""
+    strip_path: bool = True
+    """Remove ``path`` before proxying; false forwards the request URI unchanged (for a
+    service that serves under the prefix itself, such as an OpenAI-style ``/v1/``)."""
     host: str | None = None
     """Virtual host such as ``portainer.phoenix.local``; ``None`` means the default server,
     which answers whatever host name a request carries."""

@@ -122,6 +122,10 @@ def _route_locations(route: Route) -> Iterator[str]:
         # (escapes such as %2F in Portainer's Docker API paths stay intact).
         yield f"# / -> {upstream.origin}{named}"
         target = upstream.origin
+    elif not route.strip_path:
+        # No URI part here either: /v1/models reaches the upstream as /v1/models.
+        yield f"# {prefix} -> {upstream.origin}{prefix}, prefix kept{named}"
+        target = upstream.origin
     else:
         yield f"# {prefix} -> {upstream.origin}/, prefix stripped{named}"
         # The URI part '/' replaces the matched prefix: /qdrant/collections -> /collections.
@@ -137,7 +141,7 @@ def _route_locations(route: Route) -> Iterator[str]:
     yield f"{_INDENT}proxy_set_header X-Forwarded-Proto $scheme;"
     yield f"{_INDENT}proxy_set_header X-Forwarded-Host $http_host;"
     yield f"{_INDENT}proxy_set_header X-Forwarded-Port $server_port;"
-    if prefix != "/":
+    if prefix != "/" and route.strip_path:
         yield f"{_INDENT}proxy_set_header X-Forwarded-Prefix {prefix.rstrip('/')};"
     yield f"{_INDENT}proxy_set_header Upgrade $http_upgrade;"
     yield f"{_INDENT}proxy_set_header Connection {_UPGRADE_VARIABLE};"

@@ -42,6 +42,16 @@ def firewall_id(vmid: int) -> str:
     return f"firewall_{vmid}"
 
 
+def gpu_mapping_id(name: str) -> str:
+    """The cluster PCI mapping of the GPUs named `name` (one per name, across nodes)."""
+    return f"gpu_{name}"
+
+
+def gpu_setup_id(ctid: int) -> str:
+    """The step installing a GPU container's NVIDIA user-space libraries."""
+    return f"gpu_setup_{ctid}"
+
+
 def renumbering_moves(fleet: Fleet) -> list[dict[str, str]]:
     """`moved` blocks from each renumbered guest's old addresses to its new ones.
 

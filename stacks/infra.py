@@ -3,6 +3,7 @@ outputs the post-apply step reads."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from cdktf import (
@@ -32,6 +33,10 @@ from constructs_lib import (
     LxcFeatures,
     NicProps,
     NodeChange,
+    PciMapping,
+    PciMappingEntry,
+    PciMappingProps,
+    PciPassthroughProps,
     PhoenixContainer,
     PhoenixContainerProps,
     PhoenixVm,
@@ -44,11 +49,13 @@ from constructs_lib import (
 )
 from constructs_lib.bootstrap import (
     NfsMount,
+    NvidiaSpec,
     PortainerAgentSpec,
     PortainerServerSpec,
     VmBootstrap,
     render_user_data,
 )
+from constructs_lib.gpu import container_script_commands, nvidia_devices, nvidia_userspace_script
 from constructs_lib.terraform_json import terraform_json_rules
 from fleet import Fleet
 from fleet.guests import (
@@ -76,6 +83,8 @@ from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, Proxmo
 from .addresses import (
     container_id,
     firewall_id,
+    gpu_mapping_id,
+    gpu_setup_id,
     renumbering_moves,
     snippet_id,
     template_id,
@@ -186,6 +195,7 @@ class InfraStack(TerraformStack):
                 ),
             )
 
+        self.gpu_mappings = self._gpu_mappings()
         self.vms: dict[int, PhoenixVm] = {
             vmid: self._vm(vmid, vm) for vmid, vm in sorted(fleet.guests.vms.items())
         }
@@ -193,6 +203,8 @@ class InfraStack(TerraformStack):
             ctid: self._container(ctid, ct) for ctid, ct in sorted(fleet.guests.containers.items())
         }
         self._gateway()
+        for ctid, ct in sorted(fleet.guests.containers.items()):
+            self._gpu_setup(ctid, ct)
         for vmid, vm in sorted(fleet.guests.vms.items()):
             self._firewall(vmid, vm.firewall, self.vms[vmid])
         for ctid, ct in sorted(fleet.guests.containers.items()):
@@ -267,6 +279,71 @@ class InfraStack(TerraformStack):
                 tags=vm.tags,
                 description=vm.description,
                 adopt=vm.adopt,
+                machine=vm.machine,
+                pci_devices=[
+                    PciPassthroughProps(mapping=self.gpu_mappings[name].name_reference)
+                    for name in vm.gpus
+                ],
+            ),
+        )
+
+    def _gpu_mappings(self) -> dict[str, PciMapping]:
+        """One cluster PCI mapping per GPU name a VM uses, with that GPU of every node
+        declaring the name (so the VM can run on any of them)."""
+        fleet = self.fleet
+        used = sorted({name for vm in fleet.guests.vms.values() for name in vm.gpus})
+        mappings: dict[str, PciMapping] = {}
+        for name in used:
+            entries = [
+                PciMappingEntry(
+                    node_name=node_name,
+                    pci_address=gpu.pci_address,
+                    device_id=gpu.device_id,
+                    subsystem_id=gpu.subsystem_id,
+                    iommu_group=gpu.iommu_group,
+                )
+                for node_name, node in sorted(fleet.proxmox.nodes.items())
+                for gpu_name, gpu in node.gpus.items()
+                if gpu_name == name
+            ]
+            mappings[name] = PciMapping(
+                self,
+                gpu_mapping_id(name),
+                PciMappingProps(name=name, entries=entries, comment="Managed by Phoenix"),
+            )
+        return mappings
+
+    def _gpu_setup(self, ctid: int, container: Container) -> None:
+        """NVIDIA user-space libraries of the node's driver, installed in a GPU container
+        through its node (`pct push` and `pct exec` over the SSH login snippets use)."""
+        if not container.gpus:
+            return
+        fleet = self.fleet
+        node = fleet.node(container)
+        if node.nvidia_driver is None:
+            raise ValueError(f"container {ctid}: its node has no nvidia_driver; validate first")
+        ssh = fleet.proxmox.ssh
+        script = nvidia_userspace_script(driver_version=node.nvidia_driver, hostname=container.name)
+        # /run is root's; another login stages the script in its own home.
+        staged = f"/run/phoenix-ct-{ctid}-gpu-setup.sh"
+        if ssh.username != "root":
+            staged = f"/home/{ssh.username}/phoenix-ct-{ctid}-gpu-setup.sh"
+        RemoteConfigFile(
+            self,
+            gpu_setup_id(ctid),
+            RemoteConfigFileProps(
+                guest=self.containers[ctid],
+                host=node.address,
+                port=node.ssh_port,
+                user=ssh.username,
+                content=script,
+                staged_path=staged,
+                commands=container_script_commands(
+                    ctid=ctid,
+                    staged_path=staged,
+                    sha256=hashlib.sha256(script.encode("utf-8")).hexdigest(),
+                    sudo=ssh.username != "root",
+                ),
             ),
         )
 
@@ -310,6 +387,7 @@ class InfraStack(TerraformStack):
             )
             if portainer is not None and VmFeature.PORTAINER_AGENT in vm.features
             else None,
+            nvidia=NvidiaSpec(driver_branch=vm.nvidia_driver) if vm.gpus else None,
         )
 
     def _gateway(self) -> None:
@@ -320,6 +398,7 @@ class InfraStack(TerraformStack):
         routes = [
             Route(
                 path=route.path,
+                strip_path=route.strip_path,
                 host=route.host,
                 upstream=Upstream(
                     address=self._static_address(route.to.guest)[1],
@@ -434,6 +513,12 @@ class InfraStack(TerraformStack):
                 description=container.description,
                 on_bootstrap_change=BootstrapChange(container.on_bootstrap_change),
                 adopt=container.adopt,
+                devices=nvidia_devices(
+                    [node.gpus[name].minor for name in container.gpus],
+                    gid=container.gpu_group_id,
+                )
+                if container.gpus
+                else (),
             ),
         )
 

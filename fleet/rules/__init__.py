@@ -14,6 +14,13 @@ from ..errors import ConfigProblem
 from ..fleet import Fleet
 from .context import CheckContext, ConfigFiles, Rule
 from .gateway import gateway_reachable, gateway_routes
+from .gpu import (
+    gpu_containers_allowed,
+    gpu_stacks_have_a_gpu,
+    gpu_vms_use_q35,
+    gpus_not_shared_at_boot,
+    gpus_on_their_node,
+)
 from .guests import containers_privilege, vm_references
 from .identity import (
     known_nodes,
@@ -48,6 +55,11 @@ RULES: tuple[Rule, ...] = (
     nfs_exports_not_shared,
     nfs_exports_name_their_vm,
     containers_privilege,
+    gpus_on_their_node,
+    gpus_not_shared_at_boot,
+    gpu_vms_use_q35,
+    gpu_containers_allowed,
+    gpu_stacks_have_a_gpu,
     gateway_routes,
     gateway_reachable,
 )

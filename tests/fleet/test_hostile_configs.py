@@ -4,6 +4,7 @@ cross-file gaps. Each case is one change to a copy of the reference configs and 
 whole report (`file: field.path: message`, one problem per line, no follow-on noise).
 
 A second list holds unusual configs that must load: the rules are not just strict.
+GPU mistakes have their own corpus on a copy of examples/ai-lab/: test_gpu_configs.py.
 """
 
 from __future__ import annotations

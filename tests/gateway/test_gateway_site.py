@@ -74,6 +74,17 @@ def test_path_route_strips_its_prefix_and_redirects_the_bare_path() -> None:
     )
 
 
+def test_path_route_that_keeps_its_path_forwards_the_request_uri_untouched() -> None:
+    # GIVEN an OpenAI-style API that serves under /v1/ itself
+    vllm = Route(path="/v1/", strip_path=False, upstream=Upstream("10.0.0.111", 8000))
+    text = render_site(GatewaySite(routes=[vllm]))
+    # THEN /v1/models reaches it as /v1/models: no URI part, no X-Forwarded-Prefix
+    block = _block(text, "location /v1/ {")
+    assert "proxy_pass http://10.0.0.111:8000;" in block
+    assert "X-Forwarded-Prefix" not in block
+    assert "# /v1/ -> http://10.0.0.111:8000/v1/, prefix kept" in text
+
+
 def test_whole_host_route_forwards_the_request_uri_untouched() -> None:
     portainer = _server(render_site(reference_site()), "portainer.phoenix.local")
     # Without a URI part in proxy_pass, Nginx passes the client's URI as sent (%2F intact).

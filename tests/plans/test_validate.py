@@ -145,3 +145,20 @@ def test_fails_when_a_plan_carries_a_mistake(
     # THEN it is rejected, saying why
     assert not result["valid"]
     assert any(expected in problem for problem in problems(result)), problems(result)
+
+
+def test_fails_when_a_gpu_mapping_has_an_upper_case_pci_path(
+    terraform: Terraform, tmp_path: Path
+) -> None:
+    # GIVEN the AI lab's plan with its mapping's path written as some tools print it
+    outdir = synthesize(ROOT / "examples" / "ai-lab", tmp_path / "cdktf.out")
+    plan: dict[str, Any] = json.loads(
+        (outdir / "stacks" / "infra" / "cdk.tf.json").read_text(encoding="utf-8")
+    )
+    plan["terraform"].pop("backend")
+    mapping = plan["resource"]["proxmox_hardware_mapping_pci"]["gpu_rtx4090"]
+    mapping["map"][0]["path"] = "0000:0A:00.0"
+    # WHEN Terraform validates it THEN the provider's path validator rejects it
+    result = validate(terraform, tmp_path / "work", plan)
+    assert not result["valid"]
+    assert any("not a valid Linux device path" in p for p in problems(result)), problems(result)

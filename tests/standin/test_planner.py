@@ -207,3 +207,83 @@ def test_the_plugin_refuses_to_run_outside_terraform(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "Terraform starts it" in result.stderr
+
+
+MAPPING = "proxmox_hardware_mapping_pci"
+
+
+def mapping_config(**entry: Any) -> dict[str, Any]:
+    return {
+        "name": "rtx4090",
+        "map": [{"node": "pve", "path": "0000:01:00.0", "id": "10de:2684", **entry}],
+    }
+
+
+def test_pci_mapping_plans_its_default_and_keeps_its_name_as_id() -> None:
+    planned, replace = plan(MAPPING, None, mapping_config())
+    assert (planned["mediated_devices"], planned["id"], replace) == (False, cty.UNKNOWN, [])
+    state = apply(MAPPING, planned)
+    assert state["id"] == "rtx4090"
+    assert plan(MAPPING, state, mapping_config()) == (state, [])
+
+
+def test_a_pci_mapping_is_updated_in_place_never_replaced() -> None:
+    state = apply(MAPPING, plan(MAPPING, None, mapping_config())[0])
+    moved = mapping_config(path="0000:02:00.0", iommu_group=14)
+    assert plan(MAPPING, state, {**moved, "name": "gpu0"})[1] == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "detail"),
+    [
+        (
+            {"id": "10de2684"},
+            "Attribute map[Value].id value must be a valid hardware mapping device ID, e.g. "
+            '"8086:5916", got: "10de2684"',
+        ),
+        (
+            {"subsystem_id": "10de:16"},
+            "Attribute map[Value].subsystem_id value must be a valid hardware mapping device "
+            'ID, e.g. "8086:5916", got: "10de:16"',
+        ),
+        (
+            {"path": "01:00.0"},
+            "Attribute map[Value].path not a valid Linux device path for hardware mapping of "
+            'type "pci", got: "01:00.0"',
+        ),
+        (
+            {"path": "0000:0A:00.0"},
+            "Attribute map[Value].path not a valid Linux device path for hardware mapping of "
+            'type "pci", got: "0000:0A:00.0"',
+        ),
+        (
+            {"comment": "gpu, slot 1"},
+            'Attribute map[Value].comment must not contain commas "," or equals signs "=" as '
+            "these are used as separators in the Proxmox VE API property string format, got: "
+            '"gpu, slot 1"',
+        ),
+    ],
+)
+def test_fails_when_a_pci_mapping_breaks_a_provider_validator(
+    entry: dict[str, Any], detail: str
+) -> None:
+    config = cty.conform(mapping_config(**entry), load().resources[MAPPING].cty_type)
+    errors = planner.validate(RULES[MAPPING], _fields(MAPPING), config)
+    assert [(e.summary, e.detail) for e in errors] == [("Invalid Attribute Value Match", detail)]
+
+
+def test_fails_when_a_container_passes_through_an_empty_device_path() -> None:
+    config = cty.conform(
+        {"node_name": "pve", "device_passthrough": [{"path": ""}]}, load().resources[CT].cty_type
+    )
+    errors = planner.validate(RULES[CT], _fields(CT), config)
+    assert [e.summary for e in errors] == ['expected "path" to not be an empty string, got ']
+
+
+def test_adding_a_gpu_to_a_vm_is_an_in_place_change() -> None:
+    # GIVEN a running VM WHEN a mapped GPU and q35 are added THEN Terraform updates it in place
+    state = apply(VM, plan(VM, None, vm_config())[0])
+    gpu = [{"device": "hostpci0", "mapping": "rtx4090", "pcie": True, "rombar": True}]
+    planned, replace = plan(VM, state, vm_config(hostpci=gpu, machine="q35"))
+    assert replace == []
+    assert planned["hostpci"][0]["mapping"] == "rtx4090"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rules import ResourceRules
-from . import container, download_file, file, firewall, vm
+from . import container, download_file, file, firewall, hardware_mapping, vm
 
 RULES: dict[str, ResourceRules] = {
     rules.type_name: rules
@@ -15,5 +15,6 @@ RULES: dict[str, ResourceRules] = {
         firewall.OPTIONS,
         firewall.RULES,
         firewall.CLUSTER,
+        hardware_mapping.RULES,
     )
 }

@@ -117,6 +117,7 @@ VALIDATORS: dict[str, tuple[Validator, ...]] = {
     "cpu.units": (int_between(1, 500000),),
     "device_passthrough.gid": (int_at_least(0),),
     "device_passthrough.mode": (matches(r"0[0-7]{3}", "Octal access mode"),),
+    "device_passthrough.path": (NOT_EMPTY,),
     "device_passthrough.uid": (int_at_least(0),),
     "disk.size": (int_at_least(0),),
     "idmap.container_id": (int_at_least(0),),

@@ -444,6 +444,9 @@ VALIDATORS: dict[str, tuple[Validator, ...]] = {
 }
 
 
+# Not listed, from vm.go: `hostpci` has neither validators nor ForceNew (a change is applied
+# in place and reboots the VM); its bools have no schema default, so an unset `rombar` is sent
+# as false (vmGetHostPCIDeviceObjects), unlike Proxmox's own default of true.
 FORCE_NEW = frozenset(
     {
         "amd_sev",
