@@ -102,6 +102,10 @@ GROUPS = (
 )
 
 
+VMID_WORD = "VMID"
+"""The setting word of `vm_id` (review/words.py): said once in a renumbered guest's line."""
+
+
 def review(
     plan: Mapping[str, Any], base: Side, head: Side, volumes: Mapping[int, Sequence[str]]
 ) -> Review:
@@ -130,7 +134,7 @@ def review(
             result.add(
                 "Replaced or destroyed",
                 f"{label}{before}: **rebuilt** because {why or 'a setting cannot change'}. "
-                f"{_loss(change['type'], vmid, volumes)}",
+                f"{_loss(change['type'], vmid, volumes)}{_also(_settings(change))}",
             )
         elif actions == ["delete"]:
             result.destructive = True
@@ -145,16 +149,32 @@ def review(
     for old, new in sorted(renumbered.items()):
         result.destructive = True
         name = head.guests[new]["name"]
+        carried = changed_settings(
+            created[new]["type"],
+            deleted[old]["change"].get("before"),
+            created[new]["change"].get("after"),
+        )
+        carried.pop(VMID_WORD, None)
         result.add(
             "Replaced or destroyed",
             f"{name} (VMID {old} → {new}): **rebuilt** because its VMID changes (Proxmox cannot "
-            f"renumber a guest). {_loss(created[new]['type'], new, volumes)} Without "
-            f"`renumbered_from: {old}` Terraform creates the new guest while the old one still "
-            "runs (same name, same address): add it to the guest.",
+            f"renumber a guest). {_loss(created[new]['type'], new, volumes)}{_also(carried)} "
+            f"Without `renumbered_from: {old}` Terraform creates the new guest while the old one "
+            "still runs (same name, same address): add it to the guest.",
         )
     _gateway(result, base, head)
     _portainer(result, base.portainer, head.portainer)
     return result
+
+
+def _also(settings: Mapping[str, tuple[Any, Any]]) -> str:
+    """What else the rebuilt guest comes back with, so no change hides behind a rebuild.
+    Values Terraform learns only on apply (a new snippet's id, a generated MAC) are left out."""
+    known = {word: pair for word, pair in settings.items() if pair[1] is not None}
+    if not known:
+        return ""
+    changes = "; ".join(f"{word}: {_fmt(a)} → {_fmt(b)}" for word, (a, b) in known.items())
+    return f" It comes back with {changes}."
 
 
 def _settings(change: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -85,6 +85,23 @@ def test_a_vmid_change_is_a_rebuild_with_its_reason_and_what_is_lost(tmp_path: P
 
 
 @pytest.mark.e2e
+def test_all_four_edits_in_one_pull_request(tmp_path: Path) -> None:
+    # GIVEN one pull request with the four edits: memory, VMID, compose file, gateway route
+    result = summarise(tmp_path, MEMORY, VMID, VMID_EXPORT, COMPOSE, ROUTE)
+    groups = [group for group, _ in lines(result)]
+    # THEN a rebuild (that also carries the memory change), one gateway change, one stack update
+    assert groups == ["Replaced or destroyed", "Gateway", "Portainer"]
+    rebuilt = lines(result)[0][1]
+    assert rebuilt.startswith("drphoenix (VMID 1002 → 1003): **rebuilt**")
+    assert "It comes back with memory (MiB): 8192 → 16384." in rebuilt
+    assert lines(result)[2] == (
+        "Portainer",
+        "stack qdrant on drphoenix: updated (compose +1 -1 lines)",
+    )
+    assert result.destructive
+
+
+@pytest.mark.e2e
 def test_make_review_on_an_unchanged_tree_says_no_changes_and_exits_0() -> None:
     terraform_or_skip()
     result = subprocess.run(
