@@ -2,13 +2,14 @@
 
 How the desired state reaches `python -m portainer reconcile` (docs/portainer.md, "How the
 post-apply step gets the desired state"): Linux caps one environment string at 128 KiB and a
-process's whole environment and argv at a quarter of its stack limit, so no single process may
-receive it. The infra stack keeps the JSON text as a list of parts of at most
-`DESIRED_STATE_PART_CHARS` characters (`split_desired_state`). This step reads that list
-through `terraform_remote_state`, and one `local-exec` per part appends its part, passed in its
-environment, to a file in Terraform's working directory; the last one opens the file as the
-reconcile's standard input, removes it and runs the reconcile, which checks the SHA-256 of what
-it read against the one Terraform computed. Each process holds one part, so there is no ceiling.
+process's whole environment and argv at a quarter of its stack limit, so a large desired state
+cannot reach one process through its environment. The infra stack keeps the JSON text as a list
+of parts of at most `DESIRED_STATE_PART_CHARS` characters (`split_desired_state`). This step
+reads that list through `terraform_remote_state`, and one `local-exec` per part appends its
+part, passed in its environment, to a file in Terraform's working directory; the last one opens
+the file as the reconcile's standard input, removes it and runs the reconcile, which checks the
+SHA-256 of what it read against the one Terraform computed. Each process holds one part, so
+there is no ceiling.
 """
 
 from __future__ import annotations
