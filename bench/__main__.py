@@ -1,4 +1,5 @@
-"""`python -m bench` (`make bench`): measure synth and reconcile cost, write bench/RESULTS.md."""
+"""`python -m bench` (`make bench`): measure synth, reconcile and post-apply handoff cost, write
+bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -8,19 +9,21 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bench.fake_server import agent_host
 from bench.machine import cpu_check, describe, load_average
 from bench.measure import CommandFailedError, scratch_dir
-from bench.reconcile import ReconcileResults, run_reconcile
+from bench.post_apply import PostApplyResults, fleet_desired_state, run_post_apply
+from bench.reconcile import ReconcileResults, desired_state, run_reconcile
 from bench.report import render
 from bench.synth import SynthResults, run_synth
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "RESULTS.md"
-PARTS = ("synth", "reconcile")
+PARTS = ("synth", "reconcile", "post-apply")
 
 
 def _sizes(text: str) -> list[int]:
@@ -46,10 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Measure Phoenix's synth and reconcile cost as the fleet grows, against "
-        "a bare-cdktf baseline and a naive Portainer client, and write bench/RESULTS.md.",
+        "a bare-cdktf baseline and a naive Portainer client, and how long Terraform takes to "
+        "hand the largest desired states to the reconcile; write bench/RESULTS.md.",
     )
     parser.add_argument(
-        "--parts", type=_parts, default=list(PARTS), help="comma-separated: synth,reconcile"
+        "--parts",
+        type=_parts,
+        default=list(PARTS),
+        help="comma-separated: synth,reconcile,post-apply",
     )
     parser.add_argument(
         "--sizes", type=_sizes, default=None, help="generated fleet sizes (default 10,100,500,1000)"
@@ -107,7 +114,11 @@ def bench_env(root: Path, base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _raw(synth: SynthResults | None, rec: ReconcileResults | None) -> dict[str, Any]:
+def _raw(
+    synth: SynthResults | None,
+    rec: ReconcileResults | None,
+    handoff: PostApplyResults | None = None,
+) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     if synth is not None:
         raw["synth"] = [
@@ -140,7 +151,48 @@ def _raw(synth: SynthResults | None, rec: ReconcileResults | None) -> dict[str, 
             }
             for run in rec.runs
         ]
+    if handoff is not None:
+        raw["post_apply"] = [
+            {
+                "case": case.name,
+                "json_bytes": case.json_bytes,
+                "base64gzip_bytes": case.base64gzip_bytes,
+                "parts": case.parts,
+                "apply_s": [round(seconds, 3) for seconds in case.apply_s],
+            }
+            for case in handoff.cases
+        ]
     return raw
+
+
+def _post_apply(
+    env: Mapping[str, str],
+    workdir: Path,
+    guests: int,
+    agents: int,
+    stacks: int,
+    repeats: int,
+    log: Callable[[str], None],
+) -> PostApplyResults | None:
+    """The handoff of the largest desired states: the reconcile part's and the largest
+    generated fleet's. Skipped, saying so, without Terraform."""
+    from rehearsal.terraform import find_terraform
+
+    terraform = find_terraform()
+    if terraform is None:
+        log("post-apply: skipped, no terraform on PATH (or $PHOENIX_TERRAFORM)")
+        return None
+    fake_agents = [
+        {"name": f"agent-{i + 1:02d}", "url": f"tcp://{agent_host(i)}:9001"} for i in range(agents)
+    ]
+    states = {
+        f"{agents} agents x {stacks} stacks": desired_state(fake_agents, stacks),
+        f"fleet-{guests}": fleet_desired_state(workdir / f"handoff-fleet-{guests}", guests),
+    }
+    log(f"post-apply: {', '.join(states)}, {repeats} repeat(s), {terraform}")
+    return run_post_apply(
+        env, workdir / "handoff", terraform=terraform, states=states, repeats=repeats, log=log
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = scratch_dir("phoenix-bench-")
     synth: SynthResults | None = None
     rec: ReconcileResults | None = None
+    handoff: PostApplyResults | None = None
     try:
         if "synth" in args.parts:
             log(f"synth: fleets of {', '.join(map(str, sizes))} guests, {repeats} repeat(s)")
@@ -190,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                 naive_deadline_s=args.naive_deadline,
                 log=log,
             )
+        if "post-apply" in args.parts:
+            handoff = _post_apply(env, workdir, sizes[-1], agents, stacks, repeats, log)
     except CommandFailedError as exc:
         log(f"bench: a measured command failed, no report written:\n{exc}")
         return 1
@@ -201,14 +256,18 @@ def main(argv: list[str] | None = None) -> int:
     speed.append(("end", cpu_check()))
     total = time.monotonic() - started
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    report = render(machine, synth, rec, total, load_average(), command.strip(), speed)
+    report = render(
+        machine, synth, rec, total, load_average(), command.strip(), speed, handoff=handoff
+    )
     if output == "-":
         print(report)
     else:
         Path(output).write_text(report, encoding="utf-8")
         log(f"wrote {output} ({total:.0f} s)")
     if args.json:
-        Path(args.json).write_text(json.dumps(_raw(synth, rec), indent=2), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(_raw(synth, rec, handoff), indent=2), encoding="utf-8"
+        )
     return 0
 
 

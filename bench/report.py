@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import Machine
+from bench.post_apply import ENV_STRING_LIMIT, PostApplyResults
 from bench.reconcile import ClientRun, ReconcileResults
 from bench.synth import SynthResults
 
@@ -342,6 +343,52 @@ def _reconcile_section(rec: ReconcileResults) -> list[str]:
     return lines
 
 
+def _kib(size: int) -> str:
+    return f"{size / 1024:,.0f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.2f} MiB"
+
+
+def post_apply_section(handoff: PostApplyResults) -> list[str]:
+    """How long Terraform takes to hand the largest desired states to the reconcile."""
+    lines = [
+        "## Post-apply handoff",
+        "",
+        "How the desired state reaches `python -m portainer reconcile` (docs/portainer.md, "
+        "*How the post-apply step gets the desired state*): the `infra` stack's "
+        "`json_parts` through `terraform_remote_state`, one `local-exec` per part of at most "
+        "64 KiB, then the reconcile on standard input. `bench.post_apply` synthesizes just "
+        "that wiring and times cold `terraform apply -replace=terraform_data.portainer_reconcile`"
+        " runs of the `portainer` stack, with a sink that checks the SHA-256 of what it reads "
+        f"in place of the reconcile ({handoff.terraform}). *One variable* is the "
+        "`base64gzip` text the step used to pass in a single environment variable, which "
+        f"Linux refuses past {ENV_STRING_LIMIT // 1024} KiB.",
+        "",
+    ]
+    rows = [
+        [
+            f"`{case.name}`",
+            f"{case.agents:,} / {case.stacks:,}",
+            _kib(case.json_bytes),
+            _kib(case.base64gzip_bytes)
+            + (" (over the limit)" if case.base64gzip_bytes > ENV_STRING_LIMIT else ""),
+            str(case.parts),
+            f"{_s(case.best_s)} ({_s(case.median_s)})",
+        ]
+        for case in handoff.cases
+    ]
+    lines += _table(
+        [
+            "Desired state",
+            "Agents / stacks",
+            "JSON",
+            "One variable",
+            "Parts",
+            "Apply best (median)",
+        ],
+        rows,
+    )
+    return lines
+
+
 def _history_section(history: dict[str, Any]) -> list[str]:
     entries = history.get("optimisations", [])
     lines = ["## Optimisations: before and after", ""]
@@ -372,6 +419,8 @@ def render(
     load_after: str,
     command: str,
     speed: Sequence[tuple[str, float]] = (),
+    *,
+    handoff: PostApplyResults | None = None,
 ) -> str:
     """The whole RESULTS.md."""
     history = _history()
@@ -412,5 +461,7 @@ def render(
         lines += [*_synth_section(synth), ""]
     if rec is not None:
         lines += [*_reconcile_section(rec), ""]
+    if handoff is not None:
+        lines += [*post_apply_section(handoff), ""]
     lines += _history_section(history)
     return "\n".join(lines).rstrip() + "\n"

@@ -246,13 +246,22 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--desired-state-env",
         metavar="VAR",
-        help="environment variable holding base64gzip(jsonencode(desired state))",
+        help="environment variable holding base64gzip(jsonencode(desired state)); Linux caps "
+        "one variable at 128 KiB, so only for small states",
+    )
+    parser.add_argument(
+        "--desired-state-sha256",
+        metavar="HEX",
+        help="with --outputs-file: fail unless the bytes read have this SHA-256 (what the "
+        "post-apply step passes)",
     )
 
 
 def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> DesiredState:
     if args.outputs_file is not None:
-        return load_outputs_file(args.outputs_file)
+        return load_outputs_file(args.outputs_file, args.desired_state_sha256)
+    if args.desired_state_sha256 is not None:
+        raise DesiredStateError("--desired-state-sha256 goes with --outputs-file")
     return load_from_env(args.desired_state_env, dict(environ))
 
 

@@ -5,7 +5,8 @@ The shape is the contract in ``docs/outputs.md``. It can arrive as:
 - the file ``cdktf deploy|output --outputs-file`` writes: ``{"<stack>": {"portainer": {...}}}``;
 - ``terraform output -json``: ``{"portainer": {"value": {...}, "type": ..., "sensitive": ...}}``;
 - the bare object (``terraform output -json portainer``);
-- an environment variable holding ``base64gzip(jsonencode(desired))``.
+- an environment variable holding ``base64gzip(jsonencode(desired))`` (small states only:
+  Linux caps one environment string at 128 KiB; the post-apply step uses standard input).
 """
 
 from __future__ import annotations
@@ -285,15 +286,36 @@ def _decode_json(text: str | bytes, source: str) -> Any:
         raise DesiredStateError(f"{source}: not valid JSON ({exc})") from None
 
 
-def load_outputs_file(path: str) -> DesiredState:
-    """Load from a cdktf/terraform outputs file, or standard input when ``path`` is ``-``."""
+def load_outputs_file(path: str, expect_sha256: str | None = None) -> DesiredState:
+    """Load from a cdktf/terraform outputs file, or standard input when ``path`` is ``-``.
+
+    With ``expect_sha256``, the bytes read must have that SHA-256 (the post-apply step's
+    check that the desired state it reassembled is the one Terraform planned with).
+    """
+    source = "<stdin>" if path == "-" else path
     if path == "-":
-        return parse_desired_state(_decode_json(sys.stdin.read(), "<stdin>"), "<stdin>")
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise DesiredStateError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_desired_state(_decode_json(text, path), path)
+        # The bytes as they came (a text stream stands in for stdin in tests).
+        stream = getattr(sys.stdin, "buffer", None)
+        text = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    else:
+        try:
+            text = Path(path).read_bytes()
+        except OSError as exc:
+            raise DesiredStateError(f"{path}: cannot read ({exc.strerror})") from None
+    if expect_sha256 is not None:
+        check_sha256(text, expect_sha256, source)
+    return parse_desired_state(_decode_json(text, source), source)
+
+
+def check_sha256(data: bytes, expected: str, source: str) -> None:
+    """Fail unless ``data`` has the SHA-256 ``expected`` (hex)."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected.strip().lower():
+        raise DesiredStateError(
+            f"{source}: the desired state read ({len(data)} bytes, sha256 {actual}) is not the "
+            f"one expected (sha256 {expected}); it was cut short or changed on the way: "
+            "nothing was reconciled, apply again"
+        )
 
 
 def load_from_env(var: str, environ: dict[str, str] | None = None) -> DesiredState:

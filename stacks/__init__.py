@@ -15,7 +15,7 @@ def build_stacks(app: App, fleet: Fleet) -> InfraStack:
     """Add every stack of the fleet to `app`: `infra`, then `portainer` when the fleet has a
     Portainer server. Stack ids name the state files: renaming one loses track of its state."""
     infra = InfraStack(app, INFRA_STACK_ID, fleet)
-    if infra.desired_state_json is not None:
+    if infra.desired_state_parts is not None:
         PortainerStack(app, PORTAINER_STACK_ID, infra)
     return infra
 

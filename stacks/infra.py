@@ -56,6 +56,7 @@ from constructs_lib.bootstrap import (
     render_user_data,
 )
 from constructs_lib.gpu import container_script_commands, nvidia_devices, nvidia_userspace_script
+from constructs_lib.portainer_reconcile import split_desired_state
 from constructs_lib.terraform_json import terraform_json_rules
 from fleet import Fleet
 from fleet.guests import (
@@ -218,7 +219,9 @@ class InfraStack(TerraformStack):
             description="Every guest Phoenix manages: vmid, name, kind, node, address, roles.",
             static_id=True,
         )
-        self.desired_state_json: str | None = None
+        self.desired_state_parts: list[str] | None = None
+        """The desired state's JSON text in parts (`split_desired_state`), as a list token."""
+        self.desired_state_part_count = 0
         desired = portainer_desired_state(fleet)
         if desired is not None:
             TerraformOutput(
@@ -229,13 +232,13 @@ class InfraStack(TerraformStack):
                 static_id=True,
             )
             # The same state as JSON text in a terraform_data, so the post-apply stack can
-            # reference it across stacks and trigger on its hash.
-            state = DataResource(
-                self,
-                "portainer_desired_state",
-                input={"json": json.dumps(desired, sort_keys=True, separators=(",", ":"))},
-            )
-            self.desired_state_json = Token.as_string(state.output.lookup("json"))
+            # reference it across stacks and trigger on its hash; in parts no bigger than one
+            # process may receive in its environment (constructs_lib/portainer_reconcile.py).
+            text = json.dumps(desired, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+            parts = split_desired_state(text)
+            state = DataResource(self, "portainer_desired_state", input={"json_parts": parts})
+            self.desired_state_parts = Token.as_list(state.output.lookup("json_parts"))
+            self.desired_state_part_count = len(parts)
 
     def _vm(self, vmid: int, vm: Vm) -> PhoenixVm:
         fleet = self.fleet

@@ -16,17 +16,21 @@ class PortainerStack(TerraformStack):
 
     The desired state is a cross-stack reference to the infra stack's `terraform_data`, so cdktf
     orders the deploys and this stack reads the value from infra's state
-    (`terraform_remote_state`), not from a copy made at synth time.
+    (`terraform_remote_state`), not from a copy made at synth time; only the number of its
+    parts comes from the synthesis (docs/portainer.md).
     """
 
     def __init__(self, scope: Construct, id_: str, infra: InfraStack) -> None:
         super().__init__(scope, id_)
         terraform_json_rules(self)
-        if infra.desired_state_json is None:
+        if infra.desired_state_parts is None:
             raise ValueError("the infra stack has no Portainer desired state to reconcile")
         LocalBackend(self, path=local_state_path(id_))
         self.reconcile = PortainerReconcile(
             self,
             "portainer_reconcile",
-            PortainerReconcileProps(desired_state_json=infra.desired_state_json),
+            PortainerReconcileProps(
+                desired_state_parts=infra.desired_state_parts,
+                part_count=infra.desired_state_part_count,
+            ),
         )

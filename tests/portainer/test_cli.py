@@ -39,6 +39,7 @@ def test_help_lists_the_options() -> None:
     for flag in (
         "--outputs-file",
         "--desired-state-env",
+        "--desired-state-sha256",
         "--dry-run",
         "--json",
         "--prune",
@@ -138,6 +139,29 @@ def test_reads_outputs_from_stdin_and_server_url_from_outputs(
     # THEN it converged against the URL from the outputs
     assert code == 0, out.getvalue() + err.getvalue()
     assert [e["Name"] for e in fake.endpoints()] == ["drphoenix"]
+
+
+def test_fails_before_any_request_when_the_desired_state_is_not_the_expected_one(
+    fake: FakePortainer, agent: FakeAgent, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a desired state on stdin whose SHA-256 is not the one the post-apply step passes
+    from portainer.cli import main
+
+    desired = desired_doc([agent_doc("drphoenix", agent.url, [stack_doc("web")])])
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(desired)))
+    env = {"PORTAINER_URL": fake.url, "PORTAINER_API_KEY": api_key}
+    out, err = io.StringIO(), io.StringIO()
+    # WHEN reconciling
+    code = main(
+        ["reconcile", "--outputs-file", "-", "--desired-state-sha256", "0" * 64, *FAST],
+        env,
+        out,
+        err,
+    )
+    # THEN it fails saying so, and Portainer heard nothing
+    assert code == 1
+    assert "is not the one expected" in err.getvalue()
+    assert fake.log == []
 
 
 def test_reads_desired_state_from_base64gzip_env(

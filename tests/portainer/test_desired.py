@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -68,6 +69,31 @@ def test_loads_bare_desired_state_from_stdin(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(reference())))
     # WHEN loading "-" THEN it parses
     assert load_outputs_file("-").agents[0].name == "drphoenix"
+
+
+def test_loads_from_stdin_when_the_bytes_have_the_expected_sha256(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the desired state the post-apply step reassembled, and its SHA-256 from Terraform
+    text = json.dumps(reference())
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # WHEN loading it with that digest THEN it parses
+    assert load_outputs_file("-", expect_sha256=digest).agents[0].name == "drphoenix"
+
+
+def test_fails_when_the_bytes_read_do_not_have_the_expected_sha256(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a desired state cut short on its way (a part missing)
+    text = json.dumps(reference())
+    monkeypatch.setattr("sys.stdin", io.StringIO(text[:-10]))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # WHEN loading it with the digest of the whole THEN the error shows both digests and size
+    with pytest.raises(DesiredStateError, match="is not the one expected") as caught:
+        load_outputs_file("-", expect_sha256=digest)
+    assert digest in str(caught.value)
+    assert f"({len(text) - 10} bytes, sha256 " in str(caught.value)
 
 
 def test_loads_base64gzip_env_var() -> None:
