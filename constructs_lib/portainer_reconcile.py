@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import DataResource, Fn, LocalExecProvisioner
 from constructs import Construct
+
+from cdk import DataResource, Fn, LocalExecProvisioner
 
 from .terraform_json import terraform_json_rules
 from .validation import check
