@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from toolchain.install import quiet_activate
+from toolchain.install import quiet_activate, terrain_activate
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -46,3 +46,17 @@ def test_activate_quietens_cdktf_once(tmp_path: Path) -> None:
     text = activate.read_text(encoding="utf-8")
     assert text.count("export CHECKPOINT_DISABLE=1") == 1
     assert "--disable-warning=DEP0044" in text
+
+
+def test_the_terrain_virtualenv_activates_the_fork_once(tmp_path: Path) -> None:
+    # GIVEN the CDK Terrain route's virtualenv (`make setup CDK=cdktn`)
+    activate = tmp_path / "activate"
+    activate.write_text("# a virtualenv's activate\n", encoding="utf-8")
+    # WHEN its activate script is written twice
+    assert terrain_activate(tmp_path) is True
+    assert terrain_activate(tmp_path) is False
+    # THEN it puts the cdktn CLI on PATH and runs the app and the reconcile on cdktn, once
+    text = activate.read_text(encoding="utf-8")
+    assert text.count("PHOENIX_CDK=cdktn") == 1
+    assert "terrain/node_modules/.bin" in text
+    assert 'PHOENIX_PYTHON="$VIRTUAL_ENV/bin/python"' in text
