@@ -36,6 +36,12 @@ def chosen() -> str:
     if named:
         if named not in BINDINGS:
             raise ImportError(f"{ENV}={named!r}: Phoenix runs on {' or '.join(BINDINGS)}")
+        if importlib.util.find_spec(named) is None:
+            python = {"cdktf": ".venv/bin/python", "cdktn": "terrain/.venv/bin/python"}[named]
+            raise ImportError(
+                f"{ENV}={named} but {sys.prefix} has no {named}: "
+                f"`make setup CDK={named}`, then run {python}"
+            )
         return named
     installed = [name for name in BINDINGS if importlib.util.find_spec(name) is not None]
     if not installed:
