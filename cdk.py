@@ -4,7 +4,7 @@ default) or its community fork CDK Terrain (`cdktn`, `make synth CDK=cdktn`).
 Phoenix's code takes every CDK name from this module (`from cdk import App, TerraformStack`),
 so the same constructs, stacks and `main.py` run on either. Which one:
 
-- `PHOENIX_CDK=cdktf` or `PHOENIX_CDK=cdktn` says it outright (`make` sets it);
+- `PHOENIX_CDK=cdktf` or `PHOENIX_CDK=cdktn` says it outright (`make ... CDK=cdktn` sets it);
 - unset, the one installed in this Python: `cdktf` in `.venv/`, `cdktn` in `terrain/.venv/`
   (a virtualenv holds one of them, never both), cdktf first if both are there.
 
@@ -61,18 +61,17 @@ def _use_bindings(directory: Path) -> None:
         )
     loaded = sys.modules.get("imports")
     if loaded is not None:
-        if list(getattr(loaded, "__path__", [])) != [str(directory)]:
-            raise ImportError(
-                f"`imports` was imported from {list(loaded.__path__)} before `cdk` chose {NAME}"
-            )
+        found = list(getattr(loaded, "__path__", []))
+        if found != [str(directory)]:
+            raise ImportError(f"`imports` was imported from {found} before `cdk` chose {NAME}")
         return
     spec = importlib.machinery.ModuleSpec("imports", None, is_package=True)
     spec.submodule_search_locations = [str(directory)]
     sys.modules["imports"] = importlib.util.module_from_spec(spec)
 
 
-# Type checkers read cdktf's names: cdktn's are the same API under another package name (a
-# superset of cdktf 0.21's), which the comparison test (tests/cdktn/) holds it to.
+# Type checkers read cdktf's names: cdktn ships the same API under another package name (a
+# superset of cdktf 0.21's); tests/plans/test_cdk_terrain.py holds both to the same plans.
 if TYPE_CHECKING or NAME == "cdktf":
     from cdktf import (
         App,
