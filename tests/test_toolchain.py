@@ -55,8 +55,9 @@ def test_the_terrain_virtualenv_activates_the_fork_once(tmp_path: Path) -> None:
     # WHEN its activate script is written twice
     assert terrain_activate(tmp_path) is True
     assert terrain_activate(tmp_path) is False
-    # THEN it puts the cdktn CLI on PATH and runs the app and the reconcile on cdktn, once
+    # THEN it puts the cdktn CLI on PATH and runs the reconcile on this Python, once; it
+    # leaves PHOENIX_CDK alone, which would break the default route's commands in that shell
     text = activate.read_text(encoding="utf-8")
-    assert text.count("PHOENIX_CDK=cdktn") == 1
+    assert text.count('PHOENIX_PYTHON="$VIRTUAL_ENV/bin/python"') == 1
     assert "terrain/node_modules/.bin" in text
-    assert 'PHOENIX_PYTHON="$VIRTUAL_ENV/bin/python"' in text
+    assert "PHOENIX_CDK" not in text

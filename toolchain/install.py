@@ -96,10 +96,10 @@ def quiet_activate(bin_dir: Path = BIN) -> bool:
 
 _TERRAIN_MARK = "# Phoenix on CDK Terrain"
 _TERRAIN_BLOCK = f"""
-{_TERRAIN_MARK} (`make setup CDK=cdktn`): the cdktn CLI on PATH, the app on cdktn
-# (cdk.py), the post-apply reconcile run by this virtualenv's Python.
+{_TERRAIN_MARK} (`make setup CDK=cdktn`): the cdktn CLI on PATH, and the post-apply
+# reconcile run by this virtualenv's Python. (The app finds cdktn by itself: cdk.py.)
 PATH={shlex.quote(str(ROOT / "terrain" / "node_modules" / ".bin"))}:"$PATH"
-export PATH PHOENIX_CDK=cdktn PHOENIX_PYTHON="$VIRTUAL_ENV/bin/python"
+export PATH PHOENIX_PYTHON="$VIRTUAL_ENV/bin/python"
 """
 
 
