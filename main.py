@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The Phoenix cdktf app: load the fleet config, build the stacks, synthesize Terraform JSON.
+"""The Phoenix CDK app: load the fleet config, build the stacks, synthesize Terraform JSON.
 
-Run through `cdktf synth` / `cdktf deploy`, or directly (`make synth`). The config directory is
+Run through `cdktf synth` / `cdktf deploy`, or directly (`make synth`); on CDK Terrain through
+`cdktn` or `make synth CDK=cdktn` (the CDK is chosen in `cdk.py`). The config directory is
 `$PHOENIX_CONFIG_DIR`, default `configs/`. A config with problems prints every problem, one per
 line, and exits 1 before anything is written, so an existing `cdktf.out/` stays as it was.
 
@@ -24,7 +25,7 @@ TYPECHECK_ENV = "PHOENIX_TYPECHECK"
 def run_optimized() -> None:
     """Replace this process by `python -O` running the same command, when that is faster.
 
-    Every generated binding constructor (`imports/`, `cdktf`) checks each argument with
+    Every generated binding constructor (`imports/`, the CDK) checks each argument with
     `typeguard` under `if __debug__:`; `-O` compiles those checks away. Phoenix's calls are
     checked statically instead (mypy, strict) and its config by pydantic; the construct tests
     run without `-O` and keep the runtime checks. `-O` only pays when optimized bytecode of the
@@ -33,7 +34,8 @@ def run_optimized() -> None:
     """
     if sys.flags.optimize or os.environ.get(TYPECHECK_ENV, "") not in ("", "0"):
         return
-    if sys.dont_write_bytecode and not _optimized_bytecode_cached("cdktf"):
+    # The CDK's bytecode: cdktf's, or cdktn's in the CDK Terrain route (`cdk.py`).
+    if sys.dont_write_bytecode and not any(map(_optimized_bytecode_cached, ("cdktf", "cdktn"))):
         return
     # Same interpreter, same arguments (and interpreter options), same PID: cdktf's CLI waits
     # on this process and never notices.
@@ -53,8 +55,7 @@ def _optimized_bytecode_cached(module: str) -> bool:
 
 def main() -> int:
     """Load and validate the fleet, build the stacks, synthesize; 1 on a config problem."""
-    from cdktf import App  # imported here: `run_optimized` may restart the process first
-
+    from cdk import App  # imported here: `run_optimized` may restart the process first
     from fleet import FleetConfigError, config_dir_from_env, load_fleet
     from stacks import build_stacks
 

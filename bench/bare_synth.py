@@ -18,9 +18,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cdktf import App, DataResource, LocalBackend, TerraformStack
 from constructs import Construct
 
+from cdk import App, DataResource, LocalBackend, TerraformStack
 from imports.proxmox.download_file import DownloadFile
 from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
 from imports.proxmox.virtual_environment_cluster_firewall import VirtualEnvironmentClusterFirewall

@@ -3,6 +3,9 @@
 Constructs never read files or the environment; stacks hand them everything as props.
 """
 
+# First, before any binding: on CDK Terrain, `cdk` makes `imports` the fork's bindings.
+import cdk  # noqa: F401
+
 from .cloud_init import CloudInitSnippet, CloudInitSnippetProps
 from .container import (
     BindMountProps,

@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
+from cdk import TerraformResourceLifecycle
 from imports.proxmox.download_file import DownloadFile
 from imports.proxmox.virtual_environment_container import (
     VirtualEnvironmentContainer,

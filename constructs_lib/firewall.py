@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
+from cdk import TerraformResourceLifecycle
 from imports.proxmox.virtual_environment_cluster_firewall import VirtualEnvironmentClusterFirewall
 from imports.proxmox.virtual_environment_firewall_options import VirtualEnvironmentFirewallOptions
 from imports.proxmox.virtual_environment_firewall_rules import (

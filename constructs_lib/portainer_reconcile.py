@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import (
+from constructs import Construct
+
+from cdk import (
     DataResource,
     Fn,
     LocalExecProvisioner,
@@ -27,7 +29,6 @@ from cdktf import (
     TerraformSelf,
     Token,
 )
-from constructs import Construct
 
 from .terraform_json import terraform_json_rules
 from .validation import check

@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import DataResource, FileProvisioner, RemoteExecProvisioner, SSHProvisionerConnection
 from constructs import Construct
+
+from cdk import DataResource, FileProvisioner, RemoteExecProvisioner, SSHProvisionerConnection
 
 from .container import PhoenixContainer
 from .terraform_json import terraform_json_rules

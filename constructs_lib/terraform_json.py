@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from cdktf import (
+from constructs import Construct, IConstruct
+
+from cdk import (
     Aspects,
     IAspect,
     TerraformDataSource,
@@ -39,7 +41,6 @@ from cdktf import (
     TerraformVariable,
     Token,
 )
-from constructs import Construct, IConstruct
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "providers" / "bpg-proxmox-0.111.1.schema.json"
 PROVIDER = "registry.terraform.io/bpg/proxmox"

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
+from cdk import TerraformResourceLifecycle
 from imports.proxmox.virtual_environment_vm import (
     VirtualEnvironmentVm,
     VirtualEnvironmentVmAgent,

@@ -1,7 +1,6 @@
 """Terraform stacks wiring Phoenix constructs from a validated Fleet."""
 
-from cdktf import App
-
+from cdk import App
 from fleet import Fleet
 
 from .infra import InfraStack

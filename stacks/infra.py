@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from cdktf import (
+from constructs import Construct
+
+from cdk import (
     DataResource,
     LocalBackend,
     TerraformOutput,
@@ -14,8 +16,6 @@ from cdktf import (
     TerraformVariable,
     Token,
 )
-from constructs import Construct
-
 from constructs_lib import (
     BindMountProps,
     BootstrapChange,

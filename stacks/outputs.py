@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Token
-
+from cdk import Token
 from constructs_lib.bootstrap import SERVER_CERTIFICATE_PATH
 from fleet import Fleet
 from fleet.guests import VmFeature

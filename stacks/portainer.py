@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformStack
 from constructs import Construct
 
+from cdk import LocalBackend, TerraformStack
 from constructs_lib.portainer_reconcile import PortainerReconcile, PortainerReconcileProps
 from constructs_lib.terraform_json import terraform_json_rules
 

