@@ -73,7 +73,7 @@ def desired_text(desired: Mapping[str, Any]) -> str:
 
 def synthesize(desired_json: str, outdir: Path) -> None:
     """The infra stack's handoff and the post-apply stack, into `outdir` (cdktf.out)."""
-    from cdktf import App, DataResource, LocalBackend, TerraformStack, Token
+    from cdk import App, DataResource, LocalBackend, TerraformStack, Token
 
     from constructs_lib.portainer_reconcile import (
         PortainerReconcile,
