@@ -7,7 +7,6 @@ import json
 
 from cdktf import (
     DataResource,
-    LocalBackend,
     TerraformOutput,
     TerraformStack,
     TerraformVariable,
@@ -82,15 +81,7 @@ from .addresses import (
     vm_id,
 )
 from .outputs import inventory, portainer_desired_state
-
-# State lives next to cdktf.json (three levels up from cdktf.out/stacks/<stack>), as cdktf's
-# default does, but as a relative path so the synthesized JSON is the same on every machine.
-STATE_DIR_FROM_STACK = "../../.."
-
-
-def local_state_path(stack_id: str) -> str:
-    """Where a stack's local state lives, relative to its synthesized directory."""
-    return f"{STATE_DIR_FROM_STACK}/terraform.{stack_id}.tfstate"
+from .state import state_backend
 
 
 class InfraStack(TerraformStack):
@@ -105,7 +96,7 @@ class InfraStack(TerraformStack):
         # Config text reaches Terraform as literal text, by construction (terraform_json.py).
         terraform_json_rules(self)
         self.fleet = fleet
-        LocalBackend(self, path=local_state_path(id_))
+        state_backend(self, fleet.state, id_)
         proxmox = fleet.proxmox
         # Credentials come only from PROXMOX_VE_* environment variables, never the plan.
         ProxmoxProvider(
