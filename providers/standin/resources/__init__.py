@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rules import ResourceRules
-from . import container, download_file, file, firewall, vm
+from . import container, download_file, file, firewall, ha, vm
 
 RULES: dict[str, ResourceRules] = {
     rules.type_name: rules
@@ -15,5 +15,8 @@ RULES: dict[str, ResourceRules] = {
         firewall.OPTIONS,
         firewall.RULES,
         firewall.CLUSTER,
+        ha.RESOURCE,
+        ha.GROUP,
+        ha.RULE,
     )
 }
