@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from .base import ConfigModel
+from .ha import GuestHa
 from .hints import shown
 from .types import (
     AbsolutePath,
@@ -214,6 +215,10 @@ class GuestBase(ConfigModel):
     ports: Annotated[list[Port], Unique(what="port")] = []
     """TCP ports services listen on besides those of its stacks and roles; gateway routes may
     target them. Default: empty, only stack and role ports."""
+    ha: GuestHa | None = None
+    """Manage the guest with the Proxmox HA manager, so it comes back on another node when its
+    node fails (`ha: {}`, or with a group). Its disks must be on `shared_storage`. Default: not
+    HA, it stays down with its node."""
 
 
 _DIGEST_LENGTH = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
@@ -340,6 +345,10 @@ class Vm(GuestBase):
     """What moving the VM to another `node` does: `migrate` it live, disks included (the
     target node needs the VM's disk storage), or `rebuild` it there (re-clone; local disk
     data is lost). Default: migrate."""
+    clone_across_nodes: StrictBool = False
+    """Clone a template that lives on another node: Proxmox clones it there and migrates the
+    clone (copying its disks over the network when they are not on shared storage). Default:
+    false, the template must be on the VM's node."""
 
 
 class ContainerFeatures(ConfigModel):
