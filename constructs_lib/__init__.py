@@ -19,6 +19,7 @@ from .firewall import (
     GuestFirewallProps,
 )
 from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
+from .ha import HaGroup, HaGroupProps, HaResource, HaResourceProps
 from .remote_file import RemoteConfigFile, RemoteConfigFileProps
 from .template import CloudImageProps, PhoenixVmTemplate, PhoenixVmTemplateProps
 from .validation import PropsError
@@ -37,6 +38,10 @@ __all__ = [
     "FirewallRuleProps",
     "GuestFirewall",
     "GuestFirewallProps",
+    "HaGroup",
+    "HaGroupProps",
+    "HaResource",
+    "HaResourceProps",
     "Ipv4Props",
     "LxcFeatures",
     "NicProps",

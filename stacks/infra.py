@@ -80,6 +80,7 @@ from .addresses import (
     template_id,
     vm_id,
 )
+from .ha import high_availability
 from .outputs import inventory, portainer_desired_state
 from .state import state_backend
 
@@ -184,6 +185,7 @@ class InfraStack(TerraformStack):
             ctid: self._container(ctid, ct) for ctid, ct in sorted(fleet.guests.containers.items())
         }
         self._gateway()
+        self.ha = high_availability(self, fleet, self.vms, self.containers)
         for vmid, vm in sorted(fleet.guests.vms.items()):
             self._firewall(vmid, vm.firewall, self.vms[vmid])
         for ctid, ct in sorted(fleet.guests.containers.items()):
