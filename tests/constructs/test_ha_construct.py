@@ -123,5 +123,5 @@ def test_fails_when_an_entry_mixes_proxmox_versions(tmp_path: Path) -> None:
     group = HaGroup(scope, "g", HaGroupProps(name="core", nodes={"pve1": 1}, proxmox_version=8))
     with pytest.raises(PropsError, match="failback on a resource needs Proxmox VE 9"):
         HaResource(scope, "ha_1002", HaResourceProps(guest=vm, group=group, failback=True))
-    with pytest.raises(PropsError, match="max_restart 11 is not 0..10"):
+    with pytest.raises(PropsError, match=r"max_restart 11 is not 0\.\.10"):
         HaResource(scope, "ha_1003", HaResourceProps(guest=vm, max_restart=11))
