@@ -74,14 +74,13 @@ def desired_text(desired: Mapping[str, Any]) -> str:
 def synthesize(desired_json: str, outdir: Path) -> None:
     """The infra stack's handoff and the post-apply stack, into `outdir` (cdktf.out)."""
     from cdk import App, DataResource, LocalBackend, TerraformStack, Token
-
     from constructs_lib.portainer_reconcile import (
         PortainerReconcile,
         PortainerReconcileProps,
         split_desired_state,
     )
     from constructs_lib.terraform_json import terraform_json_rules
-    from stacks.infra import local_state_path
+    from stacks.state import local_state_path
 
     app = App(outdir=str(outdir))
     infra = TerraformStack(app, "infra")

@@ -29,6 +29,7 @@ from .gpu import (
     PciPassthroughProps,
 )
 from .guest_props import BootstrapChange, DnsProps, Ipv4Props, NicProps, StartupProps
+from .ha import HaGroup, HaGroupProps, HaResource, HaResourceProps
 from .remote_file import RemoteConfigFile, RemoteConfigFileProps
 from .template import CloudImageProps, PhoenixVmTemplate, PhoenixVmTemplateProps
 from .validation import PropsError
@@ -48,6 +49,10 @@ __all__ = [
     "FirewallRuleProps",
     "GuestFirewall",
     "GuestFirewallProps",
+    "HaGroup",
+    "HaGroupProps",
+    "HaResource",
+    "HaResourceProps",
     "Ipv4Props",
     "LxcFeatures",
     "NicProps",

@@ -13,6 +13,7 @@ from .guests import Container, GuestBase, GuestsConfig, Vm, VmFeature, VmTemplat
 from .portainer import PortainerConfig
 from .proxmox import Network, ProxmoxConfig, ProxmoxNode
 from .stacks import StacksConfig
+from .state import StateConfig
 
 
 class GuestKind(str, Enum):
@@ -54,6 +55,8 @@ class Fleet:
     gateway: GatewayConfig | None = None
     compose: dict[str, ComposeFile] = field(default_factory=dict)
     """Compose files by stack name."""
+    state: StateConfig = field(default_factory=StateConfig)
+    """Where Terraform keeps each stack's state (`state.yaml`; default: local files)."""
 
     def all_guests(self) -> Iterator[Guest]:
         """Templates, VMs and containers, ordered by VMID."""

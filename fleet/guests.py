@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from .base import ConfigModel
+from .ha import GuestHa
 from .hints import shown
 from .types import (
     AbsolutePath,
@@ -216,6 +217,10 @@ class GuestBase(ConfigModel):
     ports: Annotated[list[Port], Unique(what="port")] = []
     """TCP ports services listen on besides those of its stacks and roles; gateway routes may
     target them. Default: empty, only stack and role ports."""
+    ha: GuestHa | None = None
+    """Manage the guest with the Proxmox HA manager, so it comes back on another node when its
+    node fails (`ha: {}`, or with a group). Its disks must be on `shared_storage`. Default: not
+    HA, it stays down with its node."""
 
 
 _DIGEST_LENGTH = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
@@ -359,6 +364,10 @@ class Vm(GuestBase):
     ] = "570-server"
     """Ubuntu's NVIDIA driver branch cloud-init installs for the VM's GPUs (`ubuntu-drivers
     install --gpgpu nvidia:<branch>`). Only used with `gpus`. Default: `570-server`."""
+    clone_across_nodes: StrictBool = False
+    """Clone a template that lives on another node: Proxmox clones it there and migrates the
+    clone (copying its disks over the network when they are not on shared storage). Default:
+    false, the template must be on the VM's node."""
 
 
 class ContainerFeatures(ConfigModel):

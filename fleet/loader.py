@@ -22,6 +22,7 @@ from .proxmox import ProxmoxConfig
 from .rules import CheckContext, ConfigFiles, check_fleet
 from .sections import EXTENSIONS, SECTION_NAMES, SECTIONS, empty_section, validate_section
 from .stacks import StacksConfig
+from .state import StateConfig
 
 REQUIRED = tuple(section.name for section in SECTIONS if section.required)
 
@@ -97,6 +98,7 @@ def load_fleet(config_dir: Path) -> Fleet:
         portainer=typing.cast("PortainerConfig | None", configs.get("portainer")),
         gateway=typing.cast("GatewayConfig | None", configs.get("gateway")),
         compose=compose,
+        state=typing.cast(StateConfig, configs.get("state") or StateConfig()),
     )
     problems.extend(check_fleet(fleet, CheckContext(files, invalid, positions)))
     if problems:

@@ -107,22 +107,28 @@ def clean_location(loc: Location, data: Any, model: type[BaseModel]) -> Location
 
 def allowed_keys(model: type[BaseModel], path: Location) -> list[str]:
     """Field names of the model found by walking `path` down from `model`."""
+    current = _model_at(model, path)
+    return list(current.model_fields) if current is not None else []
+
+
+def _model_at(model: type[BaseModel], path: Location) -> type[BaseModel] | None:
+    """The model found by walking `path` down from `model`, if the path ends at one."""
     annotation: Any = model
     for part in path:
         current = unwrap(annotation)
         if _is_model(current):
             field = current.model_fields.get(str(part))
             if field is None:
-                return []
+                return None
             annotation = field.annotation
         elif typing.get_origin(current) is dict:
             annotation = typing.get_args(current)[1]
         elif typing.get_origin(current) is list:
             annotation = typing.get_args(current)[0]
         else:
-            return []
+            return None
     current = unwrap(annotation)
-    return list(current.model_fields) if _is_model(current) else []
+    return current if _is_model(current) else None
 
 
 def unwrap(annotation: Any) -> Any:
@@ -154,6 +160,10 @@ def _child(node: Any, part: str | int) -> Any:
 
 
 def _unknown_key(key: str, parent: Location, model: type[BaseModel], secrets_hint: str) -> str:
+    # A model may name keys people write by mistake, with what to do instead.
+    refused: dict[str, str] = getattr(_model_at(model, parent), "refused_keys", {})
+    if key in refused:
+        return refused[key]
     if secret_name(key):
         return f"unknown key {shown(key)}: secrets never go in config files; {secrets_hint}"
     allowed = allowed_keys(model, parent)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
 from .base import ConfigModel
+from .ha import HaConfig
 from .hints import shown
 from .types import (
     BridgeName,
@@ -116,6 +117,19 @@ class ProxmoxNode(ConfigModel):
     datastores: Datastores = Datastores()
     """Storage ids on this node. Default: `local-lvm` for disks, `local` for snippets and
     images."""
+    cores: StrictInt | None = Field(default=None, ge=1, le=16_384)
+    """CPU cores its guests may be given in total: the node's threads, or more if you accept
+    overcommitting them. Default: not declared, the guests' cores are not checked."""
+    memory_mib: StrictInt | None = Field(default=None, ge=256, le=67_108_864)
+    """Memory in MiB its guests may be given in total: the node's RAM less what Proxmox, ZFS
+    and Ceph need. Default: not declared, the guests' memory is not checked."""
+    bridges: Annotated[list[BridgeName], Unique(what="bridge")] | None = None
+    """Linux bridges this node has (`vmbr0`, ...); a guest's NIC must use one of them.
+    Default: not declared, bridges are not checked."""
+    storage: Annotated[list[DatastoreId], Unique(what="datastore")] | None = None
+    """Node-local datastores this node has (`local`, `local-lvm`, ...); with `shared_storage`
+    they are the datastores its guests and `datastores` may name. Default: not declared,
+    datastores are not checked."""
     gpus: dict[GpuName, Gpu] = {}
     """GPUs in this node by name; guests list the names they use. A GPU of the same name on
     several nodes is one cluster mapping, so a VM using it can run on any of them. Default: no
@@ -235,3 +249,9 @@ class ProxmoxConfig(ConfigModel):
     volumes."""
     cluster_firewall: ClusterFirewall | None = None
     """Cluster firewall policy. Default: left as it is on the cluster, not managed by Phoenix."""
+    shared_storage: Annotated[list[DatastoreId], Unique(what="datastore")] = []
+    """Datastores every node reaches alike (Ceph RBD, CephFS, NFS, iSCSI): HA guests keep their
+    disks and snippets there. Default: none, all storage is local to its node."""
+    ha: HaConfig | None = None
+    """High availability: the Proxmox VE version and HA groups. Default: Proxmox VE 9, no
+    groups (HA guests then run on any node)."""

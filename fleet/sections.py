@@ -20,6 +20,7 @@ from .messages import Location, clean_location, describe
 from .portainer import PortainerConfig
 from .proxmox import ProxmoxConfig
 from .stacks import StacksConfig
+from .state import STATE_SECRETS_HINT, StateConfig
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ SECTIONS: tuple[Section, ...] = (
         required=False,
         secrets_hint="pass them through the environment of the machine that deploys",
     ),
+    Section("state", StateConfig, required=False, secrets_hint=STATE_SECRETS_HINT),
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
 EXTENSIONS = (".yaml", ".yml", ".json")

@@ -20,7 +20,10 @@ PROVIDER = "registry.terraform.io/bpg/proxmox"
 # The resource types the constructs use; add one here, re-run, then regenerate bindings.
 RESOURCES = (
     "proxmox_download_file",
+    "proxmox_hagroup",
     "proxmox_hardware_mapping_pci",
+    "proxmox_haresource",
+    "proxmox_harule",
     "proxmox_virtual_environment_cluster_firewall",
     "proxmox_virtual_environment_container",
     "proxmox_virtual_environment_file",

@@ -4,6 +4,9 @@ Every private IPv4 address in the fleet's config files becomes the loopback addr
 the same last three octets (10.0.0.102 -> 127.0.0.102, 192.168.1.5 -> 127.168.1.5), networks
 included (10.0.0.0/24 -> 127.0.0.0/24). Public addresses (a DNS resolver, say) stay: nothing
 in a rehearsal contacts them. Compose files are copied as they are.
+
+The copy keeps its Terraform state locally, whatever `state.yaml` says: a rehearsal must never
+write into (or lock) the team's real state in PostgreSQL or an object store.
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ def to_loopback(text: str) -> str:
 
 
 def copy_to_loopback(source: Path, target: Path) -> dict[str, str]:
-    """Copy the config dir `source` to `target` with its addresses on loopback; returns the
-    mapping used (real address -> loopback address) for what it changed."""
+    """Copy the config dir `source` to `target` with its addresses on loopback and its state
+    local; returns the mapping used (real address -> loopback address) for what it changed."""
     shutil.copytree(source, target)
+    for state in target.glob("state.*"):
+        state.unlink()  # local state, next to the copy (see the module docstring)
     mapping: dict[str, str] = {}
     for path in sorted(target.iterdir()):
         if path.suffix.lower() not in _CONFIG_SUFFIXES or not path.is_file():

@@ -99,8 +99,12 @@ class Terraform:
             raise TerraformError(args, result.returncode, result.stdout + result.stderr)
         return result
 
-    def init(self, workdir: Path) -> None:
-        self.run(workdir, "init", "-input=false", "-no-color")
+    def init(self, workdir: Path, *, backend: bool = True) -> None:
+        """`terraform init`; `backend=False` leaves the state backend alone (`validate` needs
+        none, and a pg or s3 backend would be contacted)."""
+        self.run(
+            workdir, "init", "-input=false", "-no-color", *([] if backend else ["-backend=false"])
+        )
 
     def validate(self, workdir: Path) -> dict[str, Any]:
         """`terraform validate -json`: {"valid": bool, "diagnostics": [...]}."""

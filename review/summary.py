@@ -18,6 +18,8 @@ from .words import changed_settings, kind_of, reason
 VM = "proxmox_virtual_environment_vm"
 CONTAINER = "proxmox_virtual_environment_container"
 GUEST_TYPES = (VM, CONTAINER)
+HA_ENTRY = "proxmox_haresource"
+HA_PREFERENCES = ("proxmox_harule", "proxmox_hagroup")
 _ROUTE_LINE = re.compile(r"^#   (\S+)\s+(\S+)\s+->\s+(\S+)\s+\((.+)\)$")
 
 
@@ -97,6 +99,7 @@ GROUPS = (
     "Created",
     "Imported (adopt)",
     "Updated in place",
+    "High availability",
     "Gateway",
     "Portainer",
 )
@@ -162,6 +165,7 @@ def review(
             f"Without `renumbered_from: {old}` Terraform creates the new guest while the old one "
             "still runs (same name, same address): add it to the guest.",
         )
+    _high_availability(result, plan, base, head)
     _gateway(result, base, head)
     _portainer(result, base.portainer, head.portainer)
     return result
@@ -175,6 +179,37 @@ def _also(settings: Mapping[str, tuple[Any, Any]]) -> str:
         return ""
     changes = "; ".join(f"{word}: {_fmt(a)} → {_fmt(b)}" for word, (a, b) in known.items())
     return f" It comes back with {changes}."
+
+
+def _high_availability(result: Review, plan: Mapping[str, Any], base: Side, head: Side) -> None:
+    """HA entries turned on or off, and HA groups (rules on Proxmox VE 9) added, changed or
+    removed. An entry replaced with its rebuilt guest is that guest's line already."""
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if change["type"] == HA_ENTRY:
+            vmid = _vmid(change)
+            guest = head.guests.get(vmid) or base.guests.get(vmid) or {}
+            kind = {"vm": "VM", "container": "container"}.get(guest.get("kind", ""), "guest")
+            label = f"{guest.get('name', change['address'])} ({kind} {vmid})"
+            if actions == ["create"]:
+                result.add("High availability", f"{label}: HA-managed from now on")
+            elif actions == ["delete"]:
+                result.add(
+                    "High availability",
+                    f"{label}: no longer HA-managed (it stays down with its node)",
+                )
+            elif actions == ["update"]:
+                after = change["change"].get("after") or {}
+                before = change["change"].get("before") or {}
+                changed = sorted(key for key in after if after.get(key) != before.get(key))
+                if changed:
+                    result.add("High availability", f"{label}: HA {', '.join(changed)} changed")
+        elif change["type"] in HA_PREFERENCES and actions != ["no-op"]:
+            body = change["change"].get("after") or change["change"].get("before") or {}
+            name = body.get("rule") or body.get("group") or change["name"]
+            what = {"create": "added", "delete": "removed", "update": "members or nodes changed"}
+            verb = what.get(actions[-1], "replaced") if len(actions) == 1 else "replaced"
+            result.add("High availability", f"HA group {name}: {verb}")
 
 
 def _settings(change: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

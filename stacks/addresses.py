@@ -52,6 +52,17 @@ def gpu_setup_id(ctid: int) -> str:
     return f"gpu_setup_{ctid}"
 
 
+def ha_resource_id(vmid: int) -> str:
+    """A guest's HA entry. Renumbered guests get no `moved` block for it: the provider would
+    update the entry of the old VMID in place (its `resource_id` is not RequiresReplace)."""
+    return f"ha_{vmid}"
+
+
+def ha_group_id(name: str) -> str:
+    """An HA group (Proxmox VE 8) or node-affinity rule (9), by its name in proxmox.yaml."""
+    return f"ha_group_{name}"
+
+
 def renumbering_moves(fleet: Fleet) -> list[dict[str, str]]:
     """`moved` blocks from each renumbered guest's old addresses to its new ones.
 

@@ -10,7 +10,6 @@ from constructs import Construct
 
 from cdk import (
     DataResource,
-    LocalBackend,
     TerraformOutput,
     TerraformStack,
     TerraformVariable,
@@ -91,16 +90,9 @@ from .addresses import (
     template_id,
     vm_id,
 )
+from .ha import high_availability
 from .outputs import inventory, portainer_desired_state
-
-# State lives next to cdktf.json (three levels up from cdktf.out/stacks/<stack>), as cdktf's
-# default does, but as a relative path so the synthesized JSON is the same on every machine.
-STATE_DIR_FROM_STACK = "../../.."
-
-
-def local_state_path(stack_id: str) -> str:
-    """Where a stack's local state lives, relative to its synthesized directory."""
-    return f"{STATE_DIR_FROM_STACK}/terraform.{stack_id}.tfstate"
+from .state import state_backend
 
 
 class InfraStack(TerraformStack):
@@ -115,7 +107,7 @@ class InfraStack(TerraformStack):
         # Config text reaches Terraform as literal text, by construction (terraform_json.py).
         terraform_json_rules(self)
         self.fleet = fleet
-        LocalBackend(self, path=local_state_path(id_))
+        state_backend(self, fleet.state, id_)
         proxmox = fleet.proxmox
         # Credentials come only from PROXMOX_VE_* environment variables, never the plan.
         ProxmoxProvider(
@@ -206,6 +198,7 @@ class InfraStack(TerraformStack):
         self._gateway()
         for ctid, ct in sorted(fleet.guests.containers.items()):
             self._gpu_setup(ctid, ct)
+        self.ha = high_availability(self, fleet, self.vms, self.containers)
         for vmid, vm in sorted(fleet.guests.vms.items()):
             self._firewall(vmid, vm.firewall, self.vms[vmid])
         for ctid, ct in sorted(fleet.guests.containers.items()):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from cdk import LocalBackend, TerraformStack
+from cdk import TerraformStack
 from constructs_lib.portainer_reconcile import PortainerReconcile, PortainerReconcileProps
 from constructs_lib.terraform_json import terraform_json_rules
 
-from .infra import InfraStack, local_state_path
+from .infra import InfraStack
+from .state import state_backend
 
 
 class PortainerStack(TerraformStack):
@@ -16,8 +17,8 @@ class PortainerStack(TerraformStack):
 
     The desired state is a cross-stack reference to the infra stack's `terraform_data`, so cdktf
     orders the deploys and this stack reads the value from infra's state
-    (`terraform_remote_state`), not from a copy made at synth time; only the number of its
-    parts comes from the synthesis (docs/portainer.md).
+    (`terraform_remote_state`, through the fleet's state backend), not from a copy made at
+    synth time; only the number of its parts comes from the synthesis (docs/portainer.md).
     """
 
     def __init__(self, scope: Construct, id_: str, infra: InfraStack) -> None:
@@ -25,7 +26,8 @@ class PortainerStack(TerraformStack):
         terraform_json_rules(self)
         if infra.desired_state_parts is None:
             raise ValueError("the infra stack has no Portainer desired state to reconcile")
-        LocalBackend(self, path=local_state_path(id_))
+        # The same backend as infra's: reading its state and keeping this one's go together.
+        state_backend(self, infra.fleet.state, id_)
         self.reconcile = PortainerReconcile(
             self,
             "portainer_reconcile",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..errors import ConfigProblem
 from ..fleet import Fleet
+from .capacity import node_capacity
 from .context import CheckContext, ConfigFiles, Rule
 from .gateway import gateway_reachable, gateway_routes
 from .gpu import (
@@ -22,6 +23,7 @@ from .gpu import (
     gpus_on_their_node,
 )
 from .guests import containers_privilege, vm_references
+from .ha import ha_groups, ha_on_shared_storage
 from .identity import (
     known_nodes,
     renumbering,
@@ -30,6 +32,7 @@ from .identity import (
     unique_vmids,
 )
 from .network import addresses_inside_networks, networks_apart, unique_addresses
+from .placement import node_bridges, node_datastores, templates_on_clone_nodes
 from .plaintext import no_inline_secrets, no_secrets_in_compose
 from .portainer import portainer_server, stack_names, vm_roles
 from .stacks import compose_variables_defined, stacks_leave_portainer_ports
@@ -44,6 +47,12 @@ RULES: tuple[Rule, ...] = (
     networks_apart,
     known_nodes,
     unique_node_addresses,
+    templates_on_clone_nodes,
+    node_bridges,
+    node_datastores,
+    node_capacity,
+    ha_groups,
+    ha_on_shared_storage,
     vm_references,
     vm_roles,
     portainer_server,

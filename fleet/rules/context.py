@@ -21,6 +21,7 @@ class ConfigFiles:
     stacks: str
     portainer: str
     gateway: str
+    state: str
 
 
 @dataclass(frozen=True)

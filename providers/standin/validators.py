@@ -120,3 +120,92 @@ def custom(predicate: Callable[[Any], bool], message: str) -> Validator:
         return message.format(key=key, value=value)
 
     return check
+
+
+# -- terraform-plugin-framework validators (the `proxmox_*` resources) ---------------------
+# Their diagnostics read "Attribute <path> <what is wrong>, got: <value>"; strings are shown
+# quoted, as the framework prints a types.String.
+
+
+def _shown(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def fw_one_of(*allowed: str) -> Validator:
+    """stringvalidator.OneOf."""
+    quoted = " ".join(f'"{a}"' for a in allowed)
+
+    def check(key: str, value: Any) -> str | None:
+        if value in allowed:
+            return None
+        return f"Attribute {key} value must be one of: [{quoted}], got: {_shown(value)}"
+
+    return check
+
+
+def fw_regex(pattern: str, message: str) -> Validator:
+    """stringvalidator.RegexMatches (Go regexp; these patterns mean the same in Python)."""
+    compiled = re.compile(pattern)
+
+    def check(key: str, value: Any) -> str | None:
+        if compiled.search(value):
+            return None
+        return f"Attribute {key} {message}, got: {_shown(value)}"
+
+    return check
+
+
+def fw_int_between(low: int, high: int) -> Validator:
+    """int64validator.Between."""
+
+    def check(key: str, value: Any) -> str | None:
+        if low <= value <= high:
+            return None
+        return f"Attribute {key} value must be between {low} and {high}, got: {value}"
+
+    return check
+
+
+def fw_length_at_least(low: int) -> Validator:
+    """stringvalidator.UTF8LengthAtLeast."""
+
+    def check(key: str, value: Any) -> str | None:
+        if len(value) >= low:
+            return None
+        return f"Attribute {key} UTF-8 character count must be at least {low}, got: {len(value)}"
+
+    return check
+
+
+def fw_parse(parse: Callable[[str], object], description: str) -> Validator:
+    """The provider's validators.NewParseValidator: valid when `parse` raises nothing."""
+
+    def check(key: str, value: Any) -> str | None:
+        try:
+            parse(value)
+        except ValueError:
+            return f"Attribute {key} {description}, got: {_shown(value)}"
+        return None
+
+    return check
+
+
+def fw_map(
+    *, at_least: int = 0, keys: Validator | None = None, values: Validator | None = None
+) -> Validator:
+    """mapvalidator.SizeAtLeast, KeysAre and ValueInt64sAre on a whole map."""
+
+    def check(key: str, value: Any) -> str | None:
+        if len(value) < at_least:
+            return (
+                f"Attribute {key} map must contain at least {at_least} elements, got: {len(value)}"
+            )
+        for name, item in sorted(value.items()):
+            problem = keys(f'{key}["{name}"]', name) if keys else None
+            if problem is None and values is not None and item is not None:
+                problem = values(f'{key}["{name}"]', item)
+            if problem:
+                return problem
+        return None
+
+    return check

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fleet.__main__ import main
+from fleet.sections import SECTIONS
 from tests.config_edits import set_field
 from tests.conftest import ROOT
 from tests.fleet.conftest import combine
@@ -78,7 +79,7 @@ def test_fails_when_the_schema_check_finds_no_schema(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["schema", "--check", "--output", str(tmp_path)]) == 1
-    assert len(capsys.readouterr().err.splitlines()) == 5
+    assert len(capsys.readouterr().err.splitlines()) == len(SECTIONS)
     assert main(["schema", "--output", str(tmp_path)]) == 0
     assert main(["schema", "--check", "--output", str(tmp_path)]) == 0
 

@@ -32,6 +32,7 @@ P = "configs/proxmox.yaml"
 S = "configs/stacks.yaml"
 PT = "configs/portainer.yaml"
 GW = "configs/gateway.yaml"
+ST = "configs/state.yaml"
 CT_TEMPLATE_URL = (
     "url: https://download.proxmox.com/images/system/debian-12-standard_12.7-1_amd64.tar.zst"
 )
@@ -560,6 +561,42 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
                 "contains look-alike characters: '\u043e' (U+043E CYRILLIC SMALL LETTER O) "
                 "for 'o'"
             ),
+        ],
+    ),
+    (
+        "pg_connection_string_in_state_yaml",
+        write(
+            "state.yaml",
+            f"backend: pg\npg:\n  conn_str: postgres://phoenix:{PASSWORD}@db.lab.home/tf\n",
+        ),
+        [
+            f"{ST}: pg.conn_str: the connection string never goes in a config file (it holds "
+            "the password); set PG_CONN_STR in the environment of whoever runs Terraform, e.g. "
+            "postgres://phoenix@db.lab.home/terraform?sslmode=require with the password in "
+            "PGPASSWORD or ~/.pgpass"
+        ],
+    ),
+    (
+        "pg_password_in_state_yaml",
+        write("state.yaml", f"backend: pg\npg:\n  password: {PASSWORD}\n"),
+        [
+            f"{ST}: pg.password: unknown key 'password': secrets never go in config files; "
+            "Terraform reads the PostgreSQL connection string from PG_CONN_STR (or PGHOST, "
+            "PGUSER, PGPASSWORD, PGDATABASE) and the S3 keys from AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY"
+        ],
+    ),
+    (
+        "s3_keys_in_the_endpoint",
+        write(
+            "state.yaml",
+            f"backend: s3\ns3:\n  endpoint: https://phoenix:{PASSWORD}@minio.lab:9000\n"
+            "  bucket: phoenix-state\n",
+        ),
+        [
+            f"{ST}: s3.endpoint: must not contain a user name or password "
+            "(user:password@host): credentials come from the environment, never from a config "
+            "(got 'https://***@minio.lab:9000')"
         ],
     ),
     (

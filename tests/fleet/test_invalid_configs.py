@@ -27,6 +27,7 @@ P = "configs/proxmox.yaml"
 S = "configs/stacks.yaml"
 PT = "configs/portainer.yaml"
 GW = "configs/gateway.yaml"
+ST = "configs/state.yaml"
 
 EXTRA_NODE = "nodes:\n  pve2:\n    address: 10.0.0.14\n  pve:"
 SECOND_NETWORK = "networks:\n  storage:\n    cidr: 10.0.2.0/24\n  lan:"
@@ -700,7 +701,7 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         write("guest.yaml", "vms: {}\n"),
         [
             "configs/guest.yaml: unknown config file; did you mean guests.yaml? (Phoenix reads "
-            "proxmox, guests, stacks, portainer, gateway, each as .yaml, .yml, .json)"
+            "proxmox, guests, stacks, portainer, gateway, state, each as .yaml, .yml, .json)"
         ],
     ),
     (
@@ -714,6 +715,48 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         [
             f"{G}: vms.1002.renumbered_from: VMID 1001 is still vms.1001; a renumbered guest "
             "leaves its old VMID free"
+        ],
+    ),
+    # --- state backend ---------------------------------------------------------------------
+    (
+        "pg_settings_with_the_local_backend",
+        write("state.yaml", "pg: {schema_prefix: lab}\n"),
+        [
+            f"{ST}: pg: only read with backend: pg (the backend is local); remove it or change the "
+            "backend"
+        ],
+    ),
+    (
+        "s3_backend_without_its_settings",
+        write("state.yaml", "backend: s3\n"),
+        [f"{ST}: s3: required with backend: s3 (the store's endpoint and bucket)"],
+    ),
+    (
+        "unknown_state_backend",
+        write("state.yaml", "backend: postgres\n"),
+        [f"{ST}: backend: 'postgres' is not one of local, pg, s3"],
+    ),
+    (
+        "pg_schema_prefix_with_capitals",
+        write("state.yaml", "backend: pg\npg: {schema_prefix: Phoenix-Lab}\n"),
+        [
+            f"{ST}: pg.schema_prefix: 'Phoenix-Lab' is not a valid PostgreSQL schema prefix: "
+            "lower-case letters, digits and '_', starting with a letter, at most 40 characters"
+        ],
+    ),
+    (
+        "s3_bucket_and_key_prefix_malformed",
+        write(
+            "state.yaml",
+            "backend: s3\ns3: {endpoint: 'https://minio.lab:9000', bucket: Phoenix_State, "
+            "key_prefix: /phoenix/}\n",
+        ),
+        [
+            f"{ST}: s3.bucket: 'Phoenix_State' is not a valid bucket name: 3 to 63 lower-case "
+            "letters, digits, '.' and '-', starting and ending with a letter or digit",
+            f"{ST}: s3.key_prefix: '/phoenix/' is not a valid object key prefix: path segments "
+            "of letters, digits, '_', '.' and '-' separated by '/', without a leading or "
+            "trailing '/'",
         ],
     ),
     (

@@ -34,6 +34,7 @@ vms:
     name: builder
     node: pve2
     template: 9000
+    clone_across_nodes: true
     network: {network: lan, ip: 10.1.0.21/24}
   2002:
     name: sensors
@@ -68,7 +69,7 @@ def test_reference_fleet_validates() -> None:
 def test_json_configs_load_into_the_same_fleet(config_dir: Path) -> None:
     # GIVEN every config file rewritten as JSON, each naming its schema for editors
     yaml_fleet = load_fleet(config_dir)
-    for name in ("proxmox", "guests", "stacks", "portainer", "gateway"):
+    for name in ("proxmox", "guests", "stacks", "portainer", "gateway", "state"):
         as_json(f"{name}.yaml")(config_dir)
         path = config_dir / f"{name}.json"
         document = json.loads(path.read_text(encoding="utf-8"))

@@ -34,11 +34,13 @@ def add_key_to_vm_1002(deployment: Deployment) -> None:
 
 
 def place_guests(deployment: Deployment, drphoenix_node: str) -> None:
-    """A second node `pve2`; every guest named onto `pve` except drphoenix."""
+    """A second node `pve2`; every guest named onto `pve` except drphoenix, which says it
+    clones its template (on `pve`) across nodes when it is elsewhere."""
     deployment.change(
         set_field("proxmox.yaml", "nodes.pve2", {"address": "127.0.0.14"}),
         *(set_field("guests.yaml", f"{guest}.node", "pve") for guest in GUESTS),
         set_field("guests.yaml", "vms.1002.node", drphoenix_node),
+        set_field("guests.yaml", "vms.1002.clone_across_nodes", drphoenix_node != "pve"),
     )
     deployment.synth()
 

@@ -62,8 +62,9 @@ def test_every_stack_of_every_fleet_validates(
     stacks = sorted(path.parent for path in (outdir / "stacks").glob("*/cdk.tf.json"))
     assert stacks, "the fleet synthesized no stack"
     for stack in stacks:
-        # WHEN Terraform initializes and validates each stack
-        terraform.init(stack)
+        # WHEN Terraform initializes (without the state backend, which may be PostgreSQL) and
+        # validates each stack
+        terraform.init(stack, backend=False)
         result = terraform.validate(stack)
         # THEN Terraform and the provider accept it
         assert result["valid"], f"{fleet}/{stack.name}: {problems(result)}"

@@ -27,6 +27,18 @@ def test_the_copied_reference_fleet_names_no_private_address(tmp_path: Path) -> 
         assert "10.0.0." not in path.read_text(encoding="utf-8"), path.name
 
 
+def test_the_copy_keeps_its_state_local_whatever_the_fleet_shares(tmp_path: Path) -> None:
+    # GIVEN a fleet whose state is shared in PostgreSQL
+    source = tmp_path / "team"
+    copy_to_loopback(ROOT / "configs", source)
+    (source / "state.yaml").write_text("backend: pg\n", encoding="utf-8")
+    # WHEN it is copied for a rehearsal THEN the copy has no state.yaml: local state, so a
+    # rehearsal never writes into or locks the team's real state
+    copy_to_loopback(source, tmp_path / "rehearsal")
+    assert not (tmp_path / "rehearsal" / "state.yaml").exists()
+    assert (tmp_path / "rehearsal" / "guests.yaml").exists()
+
+
 @pytest.mark.e2e
 def test_rehearse_deploys_the_minimal_example_and_converges(tmp_path: Path) -> None:
     terraform = terraform_or_skip()

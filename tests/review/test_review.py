@@ -149,3 +149,16 @@ def test_destructive_changes_fail_the_review_unless_allowed(tmp_path: Path) -> N
         [*command, "--allow-replace"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert allowed.returncode == 0
+
+
+@pytest.mark.e2e
+def test_ha_turned_on_reads_as_ha_not_as_a_guest_change(tmp_path: Path) -> None:
+    # GIVEN a pull request that makes VM 1002 HA-managed (its node's storage declared shared,
+    # as the fleet checks require for HA guests)
+    shared = set_field("proxmox.yaml", "shared_storage", ["local", "local-lvm"])
+    result = summarise(tmp_path, shared, set_field("guests.yaml", "vms.1002.ha", {}))
+    # THEN the summary has one line, under high availability; the guest itself is untouched
+    assert lines(result) == [
+        ("High availability", "drphoenix (VM 1002): HA-managed from now on"),
+    ]
+    assert not result.destructive

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..rules import ResourceRules
-from . import container, download_file, file, firewall, hardware_mapping, vm
+from . import container, download_file, file, firewall, ha, hardware_mapping, vm
 
 RULES: dict[str, ResourceRules] = {
     rules.type_name: rules
@@ -16,5 +16,8 @@ RULES: dict[str, ResourceRules] = {
         firewall.RULES,
         firewall.CLUSTER,
         hardware_mapping.RULES,
+        ha.RESOURCE,
+        ha.GROUP,
+        ha.RULE,
     )
 }
