@@ -8,8 +8,6 @@ test decides exactly when an apply holds its lock.
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import os
 import signal
@@ -40,7 +38,7 @@ WAIT_SECONDS = 300.0
 STUB = """#!/bin/sh
 # Stands in for `python -m portainer reconcile`: records the desired state it was handed,
 # then stays running while the hold file exists.
-printf '%s' "$PHOENIX_DESIRED_STATE" > "$PHOENIX_TEST_DIR/reconcile-desired-state"
+cat > "$PHOENIX_TEST_DIR/reconcile-desired-state"  # the desired state comes on stdin
 touch "$PHOENIX_TEST_DIR/reconcile-started"
 while [ -e "$PHOENIX_TEST_DIR/reconcile-hold" ]; do sleep 0.05; done
 """
@@ -136,8 +134,7 @@ class PgFleet:
         wait_until(lambda: (self.root / "reconcile-started").exists(), "the reconcile to start")
 
     def desired_state_handed_to_reconcile(self) -> Any:
-        encoded = (self.root / "reconcile-desired-state").read_text(encoding="ascii")
-        return json.loads(gzip.decompress(base64.b64decode(encoded)))
+        return json.loads((self.root / "reconcile-desired-state").read_text(encoding="utf-8"))
 
 
 @dataclass
