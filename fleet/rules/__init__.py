@@ -25,7 +25,11 @@ from .identity import (
 from .network import addresses_inside_networks, networks_apart, unique_addresses
 from .plaintext import no_inline_secrets, no_secrets_in_compose
 from .portainer import portainer_server, stack_names, vm_roles
-from .stacks import compose_variables_defined, stacks_leave_portainer_ports
+from .stacks import (
+    compose_variables_defined,
+    probes_reach_published_ports,
+    stacks_leave_portainer_ports,
+)
 from .storage import nfs_exports_name_their_vm, nfs_exports_not_shared
 
 RULES: tuple[Rule, ...] = (
@@ -45,6 +49,7 @@ RULES: tuple[Rule, ...] = (
     no_secrets_in_compose,
     compose_variables_defined,
     stacks_leave_portainer_ports,
+    probes_reach_published_ports,
     nfs_exports_not_shared,
     nfs_exports_name_their_vm,
     containers_privilege,
