@@ -35,6 +35,8 @@ FAST = [
     "0.3",
     "--deploy-timeout",
     "5",
+    "--health-timeout",
+    "5",
     "--poll-interval",
     "0.02",
     "--retry-backoff",
