@@ -141,6 +141,7 @@ class RequestRecord:
     auth: str = "none"  # "api-key", "bearer", "both" or "none"
     cookie: bool = False
     body: Any = None  # parsed JSON body or form fields (for assertions)
+    content_type: str = ""  # the body's media type ("" without a body)
 
     @property
     def is_write(self) -> bool:
@@ -549,7 +550,10 @@ class FakePortainer:
     ) -> Iterable[bytes]:
         request = Request(environ)
         record = RequestRecord(
-            method=request.method, path=request.path, query=request.query_string.decode()
+            method=request.method,
+            path=request.path,
+            query=request.query_string.decode(),
+            content_type=request.mimetype,
         )
         with self._lock:
             self.log.append(record)
