@@ -5,6 +5,10 @@ agent the fake Portainer pings before saving its environment is a fake agent on 
 infra stack is applied for real on the bpg/proxmox stand-in (the gateway site goes to a
 loopback sshd), then the post-apply stack reads its state. Nothing reaches 10.0.0.x.
 
+The gateway site Terraform delivered runs in a real Nginx on the gateway's address, in front of
+a stub of Qdrant's /healthz on its guest's address (free ports for both), so the reconcile's
+probe goes through the route as a user's request would.
+
 Server TLS is the README's: no CA bundle, no --insecure. The reconcile pins the fake's
 certificate, read with `qm guest exec` over SSH from the node stand-in on 127.0.0.13 (whose
 host key the deployer's known_hosts holds, as after a real first deploy).
@@ -12,6 +16,7 @@ host key the deployer's known_hosts holds, as after a real first deploy).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -25,14 +30,18 @@ from typing import Any
 import pytest
 
 from constructs_lib.bootstrap import SERVER_CERTIFICATE_PATH
+from gateway import STAGED_PATH
 from portainer.certificates import display, leaf_certificate
 from rehearsal.loopback import copy_to_loopback
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import Terraform
-from tests.config_edits import read_field, update_field
-from tests.conftest import NODE, ROOT
+from tests.config_edits import append_item, read_field, set_field, update_field
+from tests.conftest import GATEWAY, NODE, ROOT
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
+from tests.fakes.server import free_port
+from tests.gateway.nginx import Nginx, RunningNginx
+from tests.gateway.stubs import HealthStub
 from tests.terraform import terraform, terraform_binary, terraform_env
 
 pytestmark = pytest.mark.e2e
@@ -52,6 +61,10 @@ class Deployment:
     agent: FakeAgent
     ssh_agent: Agent
     sshd: GuestSshd
+    qdrant: HealthStub
+    """Qdrant's REST port on its guest, behind the gateway's /qdrant/ route."""
+    gateway_port: int
+    """Where the gateway's Nginx listens on its address."""
 
     @property
     def pins(self) -> Path:
@@ -84,7 +97,9 @@ class Deployment:
                 "PHOENIX_PYTHON": sys.executable,
                 "PYTHONPATH": str(ROOT),
                 # Bounded waits, short enough for a test.
-                "PHOENIX_RECONCILE_ARGS": "--agent-timeout 2 --server-timeout 10",
+                "PHOENIX_RECONCILE_ARGS": (
+                    "--agent-timeout 2 --server-timeout 10 --health-timeout 5"
+                ),
                 # The deployer's side of the certificate route: their ssh-agent and a
                 # known_hosts holding the node's key; the pins stay in this deployment.
                 "SSH_AUTH_SOCK": str(self.ssh_agent.socket),
@@ -157,10 +172,30 @@ class Deployment:
         )
 
 
+def move_ports(configs: Path, gateway_port: int, qdrant_port: int) -> None:
+    """Free ports for the gateway's listener and Qdrant's REST port (no root, no clash)."""
+    for edit in (
+        set_field("gateway.yaml", "listen_port", gateway_port),
+        append_item(
+            "guests.yaml",
+            "containers.101.firewall.rules",
+            {"proto": "tcp", "dport": str(gateway_port)},
+        ),
+        update_field(QDRANT_COMPOSE, "services.qdrant.ports.0", lambda _: f"{qdrant_port}:6333"),
+        set_field("gateway.yaml", "routes.0.to.port", qdrant_port),
+        set_field("guests.yaml", "vms.1002.firewall.rules.1.dport", str(qdrant_port)),
+        set_field("stacks.yaml", "stacks.qdrant.health.probes.0.port", qdrant_port),
+    ):
+        edit(configs)
+
+
 @pytest.fixture
-def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deployment]:
+def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd], nginx: Nginx) -> Iterator[Deployment]:
     terraform_binary()  # skip loudly when terraform is missing
-    with FakePortainer() as fake, FakeAgent(host="127.0.0.102") as agent:
+    with contextlib.ExitStack() as stack:
+        fake = stack.enter_context(FakePortainer())
+        agent = stack.enter_context(FakeAgent(host="127.0.0.102"))
+        qdrant = stack.enter_context(HealthStub("127.0.0.102"))
         configs = tmp_path / "configs"
         copy_to_loopback(ROOT / "configs", configs)
         portainer = configs / "portainer.yaml"
@@ -172,13 +207,30 @@ def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deploym
             ),
             encoding="utf-8",
         )
+        gateway_port = free_port(GATEWAY)
+        move_ports(configs, gateway_port, qdrant.port)
         deployment = Deployment(
-            root=tmp_path, configs=configs, fake=fake, agent=agent, ssh_agent=ssh[0], sshd=ssh[1]
+            root=tmp_path,
+            configs=configs,
+            fake=fake,
+            agent=agent,
+            ssh_agent=ssh[0],
+            sshd=ssh[1],
+            qdrant=qdrant,
+            gateway_port=gateway_port,
         )
         (tmp_path / "known_hosts").write_text(ssh[1].known_hosts(), encoding="utf-8")
         deployment.serve_certificate_of(fake)
         deployment.synth()
         deployment.apply_infra()
+        # The site as Terraform delivered it, listening on the gateway's address only (in the
+        # container, its one address; here, loopback among others).
+        site = (ssh[1].files(GATEWAY) / STAGED_PATH.lstrip("/")).read_text(encoding="utf-8")
+        bound = site.replace(f"listen {gateway_port} ", f"listen {GATEWAY}:{gateway_port} ")
+        assert bound != site, "the delivered site no longer has the expected listen line"
+        stack.enter_context(
+            RunningNginx(nginx, bound, tmp_path / "nginx", gateway_port, host=GATEWAY)
+        )
         yield deployment
 
 
@@ -210,6 +262,10 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert "terraform_data.portainer_reconcile (local-exec)" in first
     for secret in (ADMIN_PASSWORD, QDRANT_KEY):
         assert secret not in first
+    # AND the deploy ended when Qdrant answered: its container runs, and /healthz came back
+    # through the gateway's route, as a user would ask it
+    assert "+ stack qdrant: created, healthy" in first
+    assert deployment.qdrant.requests == [("/healthz", f"{GATEWAY}:{deployment.gateway_port}")]
     # AND it talked to Portainer over verified TLS: the certificate read through the node
     # was pinned in the deployer's pins file
     sha = leaf_certificate(fake.certificate_pem).sha256
@@ -325,3 +381,37 @@ def test_a_failed_reconcile_fails_the_apply_and_runs_again_next_time(
     # THEN the tainted step ran again and converged
     _, stack = owned_stack(deployment.fake)
     assert stack.status == 1
+
+
+def test_an_unhealthy_stack_fails_the_apply_saying_why_then_passes_once_up(
+    deployment: Deployment,
+) -> None:
+    fake = deployment.fake
+    # GIVEN Qdrant's container crash-loops, printing the key it was given
+    fake.set_service(
+        "qdrant",
+        "qdrant",
+        state="restarting",
+        exit_code=101,
+        restart_count=3,
+        logs=[("stderr", f"Error: invalid api key {QDRANT_KEY}")],
+    )
+    # WHEN the post-apply stack is applied
+    failed = deployment.apply_portainer(expect_failure=True)
+    # THEN the apply fails naming the stack, its service and state, and its last log lines,
+    # with the key masked
+    assert (
+        "x stack qdrant: created, unhealthy - service qdrant: restarting "
+        "(restarted 3 times, last exit code 101)"
+    ) in failed
+    assert "| Error: invalid api key ***" in failed
+    assert QDRANT_KEY not in failed
+    assert deployment.qdrant.requests == []  # no probe while the service is down
+    # WHEN the service runs again and the same configuration is applied
+    fake.set_service("qdrant", "qdrant")
+    fake.clear_log()
+    passed = deployment.apply_portainer()
+    # THEN the tainted step ran again, wrote nothing, and found the stack up
+    assert "= stack qdrant: unchanged, healthy" in passed
+    assert fake.writes() == []
+    assert len(deployment.qdrant.requests) == 1

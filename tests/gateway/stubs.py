@@ -113,13 +113,13 @@ class HealthStub:
     """A service's health endpoint on loopback: ``status`` at ``path``, 404 anywhere else. It
     records each request (raw URI, Host header) and can go away and come back on its port."""
 
-    def __init__(self, host: str, path: str = "/healthz", status: int = 200) -> None:
+    def __init__(self, host: str, path: str = "/healthz", status: int = 200, port: int = 0) -> None:
         self.host = host
         self.path = path
         self.status = status
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        self._server: BackgroundServer | None = BackgroundServer(self._app, host, 0, None)
+        self._server: BackgroundServer | None = BackgroundServer(self._app, host, port, None)
         self.port = self._server.port
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
