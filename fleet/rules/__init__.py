@@ -23,7 +23,7 @@ from .identity import (
     unique_vmids,
 )
 from .network import addresses_inside_networks, networks_apart, unique_addresses
-from .plaintext import no_inline_secrets, no_secrets_in_compose
+from .plaintext import no_credentials_in_probes, no_inline_secrets, no_secrets_in_compose
 from .portainer import portainer_server, stack_names, vm_roles
 from .stacks import (
     compose_variables_defined,
@@ -47,6 +47,7 @@ RULES: tuple[Rule, ...] = (
     stack_names,
     no_inline_secrets,
     no_secrets_in_compose,
+    no_credentials_in_probes,
     compose_variables_defined,
     stacks_leave_portainer_ports,
     probes_reach_published_ports,

@@ -467,6 +467,18 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ],
     ),
     (
+        "probe_query_holding_a_credential",
+        set_field(
+            "stacks.yaml", "stacks.qdrant.health.probes.0.path", "/healthz?api_key=0f5b3c1e9d8a7b6c"
+        ),
+        [
+            # the value is not echoed
+            f"{S}: stacks.qdrant.health.probes.0.path: query parameter 'api_key' looks like a "
+            "credential; a probe carries none (it is written to the plan and sent in clear): "
+            "probe a path that answers without one, such as Qdrant's /healthz"
+        ],
+    ),
+    (
         "probe_status_that_is_no_http_status",
         set_field("stacks.yaml", "stacks.qdrant.health.probes.0.status", 2000),
         [
