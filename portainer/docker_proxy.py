@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -29,7 +28,7 @@ from portainer.client import PortainerClient
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 ONEOFF_LABEL = "com.docker.compose.oneoff"
-_FRAME = struct.Struct(">BxxxI")
+_HEADER = 8  # bytes before each frame of a multiplexed stream
 # ANSI escape sequences and other control characters a container may print.
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f]")
 _MAX_LINE = 300
@@ -47,10 +46,15 @@ class ContainerSummary(_Docker):
     State: str = ""
     Labels: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("Names", "Labels", mode="before")
+    @field_validator("Names", mode="before")
     @classmethod
-    def _null(cls, value: Any) -> Any:
-        return value if value is not None else ()
+    def _no_names(cls, value: Any) -> Any:
+        return value if value is not None else ()  # Go encodes a nil slice as null
+
+    @field_validator("Labels", mode="before")
+    @classmethod
+    def _no_labels(cls, value: Any) -> Any:
+        return value if value is not None else {}
 
     @property
     def service(self) -> str:
@@ -175,16 +179,18 @@ class DockerProxy:
 
 
 def demultiplex(data: bytes) -> bytes:
-    """The payload of Docker's multiplexed log stream (frames of stdout and stderr, in order).
-    Bytes that do not parse as a frame are kept as they are."""
+    """The payload of Docker's multiplexed log stream: frames of an 8-byte header (stream 0-2,
+    three zero bytes, big-endian size) and their bytes, in order. A cut last frame gives what
+    arrived; from bytes that are no frame header on, the data is kept as it is."""
     out = bytearray()
     offset = 0
-    while offset + _FRAME.size <= len(data):
-        stream, size = _FRAME.unpack_from(data, offset)
-        if stream not in (0, 1, 2) or offset + _FRAME.size + size > len(data):
+    while offset + _HEADER <= len(data):
+        header = data[offset : offset + _HEADER]
+        if header[0] not in (0, 1, 2) or header[1:4] != b"\0\0\0":
             break
-        out += data[offset + _FRAME.size : offset + _FRAME.size + size]
-        offset += _FRAME.size + size
+        size = int.from_bytes(header[4:], "big")
+        out += data[offset + _HEADER : offset + _HEADER + size]
+        offset += _HEADER + size
     return bytes(out + data[offset:])
 
 

@@ -16,6 +16,9 @@ from typing import Any
 from portainer.desired import ProbeTarget
 from portainer.docker_proxy import ContainerDetails, ContainerSummary, printable
 
+#: The verdict's name when no service is declared (outputs from before health checks) and the
+#: stack has no container at all.
+ANY_SERVICE = ""
 #: Restart policies under which an exit with code 0 is the end of a job, not a crash.
 _ONE_SHOT_POLICIES = frozenset({"", "no", "on-failure"})
 
@@ -133,7 +136,7 @@ def judge_services(
         verdict = by_service.setdefault(summary.service, ServiceVerdict(summary.service))
         verdict.containers.append(judge_container(details))
     if not by_service:
-        return [ServiceVerdict("(any)")]
+        return [ServiceVerdict(ANY_SERVICE)]
     return sorted(by_service.values(), key=lambda v: v.service)
 
 
@@ -183,7 +186,11 @@ class StackHealth:
 
     def problems(self) -> list[str]:
         """One sentence per thing that is not up."""
-        out = [f"service {s.service}: {s.detail}" for s in self.services if not s.ok]
+        out = [
+            f"service {s.service}: {s.detail}" if s.service != ANY_SERVICE else "no container"
+            for s in self.services
+            if not s.ok
+        ]
         out += [p.detail for p in self.probes if not p.ok]
         if self.error:
             out.append(f"cannot read its containers: {self.error}")
