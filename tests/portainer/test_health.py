@@ -8,6 +8,12 @@ from typing import Any
 
 import pytest
 
+from portainer.client import Credentials, PortainerClient
+from portainer.desired import parse_desired_state
+from portainer.reconcile import ReconcileOptions, Reconciler
+from portainer.secrets import Redactor
+from portainer.session import ClientSettings
+from portainer.waits import WaitSettings
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
 from tests.fakes.server import free_port
@@ -114,7 +120,7 @@ def test_fails_at_once_when_a_container_exited(
     # GIVEN a service that exited, which no wait changes (it is set to restart unless stopped)
     fake.set_service("qdrant", "qdrant", state="exited", exit_code=1)
     # WHEN reconciling with a long health wait
-    result = run(qdrant(agent), "--health-timeout", "600", QDRANT_API_KEY=SECRET)
+    result = run(qdrant(agent), "--health-timeout", "30", QDRANT_API_KEY=SECRET)
     # THEN it fails after one look, not at the deadline
     assert result.code == 1
     assert "service qdrant: exited with code 1" in result.out
@@ -283,3 +289,27 @@ def test_logs_of_a_container_with_a_terminal_are_read_raw(
     assert result.code == 1
     assert "        | fatal\n" in result.out
     assert "\x1b" not in result.out
+
+
+def test_logs_are_masked_when_read_not_only_when_printed(
+    fake: FakePortainer, agent: FakeAgent, api_key: str
+) -> None:
+    # GIVEN a crashing service whose log quotes the stack's secret, and the run's redactor
+    # knowing that secret (as the CLI's does)
+    fake.set_service("qdrant", "qdrant", state="exited", exit_code=1, logs=[f"key={SECRET}"])
+    redactor = Redactor()
+    redactor.add(SECRET)
+    client = PortainerClient(
+        fake.url, Credentials(api_key=api_key), ClientSettings(verify=fake.ca_bundle), redactor
+    )
+    desired = parse_desired_state(qdrant(agent))
+    options = ReconcileOptions(waits=WaitSettings(health_timeout_s=5, poll_interval_s=0.02))
+    # WHEN reconciling without the CLI (nothing printed, nothing filtered on the way out)
+    try:
+        plan = Reconciler(client, desired, options, {"QDRANT_API_KEY": SECRET}).run()
+    finally:
+        client.close()
+    # THEN the log line kept in the plan is already masked
+    health = plan.environments[0].stacks[0].health
+    assert health is not None
+    assert health.services[0].logs == {"qdrant-qdrant-1": ["key=***"]}
