@@ -288,9 +288,11 @@ class PortainerClient:
                 raise UntrustedServerError(
                     self.base_url, refused, self.settings.untrusted_help
                 ) from None
-            raise PortainerConnectionError(method, path, f"TLS error: {_reason(exc)}") from None
+            raise PortainerConnectionError(
+                method, path, f"TLS error: {innermost_reason(exc)}"
+            ) from None
         except requests.RequestException as exc:
-            raise PortainerConnectionError(method, path, _reason(exc)) from None
+            raise PortainerConnectionError(method, path, innermost_reason(exc)) from None
 
     def request(
         self,
@@ -537,7 +539,7 @@ class PortainerClient:
         )
 
 
-def _reason(exc: BaseException) -> str:
+def innermost_reason(exc: BaseException) -> str:
     """The innermost cause of a requests/urllib3 error, short and free of request headers."""
     inner: BaseException = exc
     seen = 0

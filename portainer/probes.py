@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import requests
 
+from portainer.client import innermost_reason
 from portainer.desired import ProbeTarget
 from portainer.health import ProbeVerdict
 from portainer.session import no_cookies
@@ -52,15 +53,9 @@ def _reason(exc: requests.RequestException) -> str:
         return "no answer (connect timed out)"
     if isinstance(exc, requests.ReadTimeout):
         return "no answer (read timed out)"
+    text = innermost_reason(exc)
+    if "Connection refused" in text:
+        return "connection refused"
     if isinstance(exc, requests.ConnectionError):
-        inner: BaseException = exc
-        for _ in range(6):
-            nxt = getattr(inner, "reason", None) or inner.__cause__ or inner.__context__
-            if not isinstance(nxt, BaseException):
-                break
-            inner = nxt
-        text = str(inner)
-        if "Connection refused" in text:
-            return "connection refused"
-        return f"no answer ({text[:200] or type(inner).__name__})"
+        return f"no answer ({text[:200]})"
     return f"request failed ({type(exc).__name__})"
