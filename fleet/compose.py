@@ -32,6 +32,9 @@ class ComposeFile:
     """Service names, sorted."""
     published_ports: frozenset[int]
     """Host TCP ports the services publish (`ports:`); gateway routes may target them."""
+    started_services: tuple[str, ...] = ()
+    """The services `docker compose up` starts, sorted: those without `profiles` and not
+    scaled to zero. Each must have a running container once the stack is up."""
     variables: frozenset[str] = frozenset()
     """Variables the file interpolates without a default (`${NAME}`, `$NAME`, `${NAME:?}`):
     each must be a stack variable, or Compose substitutes an empty string."""
@@ -81,6 +84,9 @@ def read_compose(config_dir: Path, relative: str) -> ComposeFile:
         content=content,
         sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
         services=tuple(sorted(str(name) for name in services)),
+        started_services=tuple(
+            sorted(str(name) for name, service in services.items() if _started(service))
+        ),
         published_ports=frozenset(_published_ports(services)),
         variables=frozenset(_required_variables(document)),
         inline_secrets=tuple(_inline_secrets(services)),
@@ -176,6 +182,15 @@ def _inline_secrets(services: dict[Any, Any]) -> Iterator[str]:
                 continue
             if any(looks_secret(text) for text in _strings(value)):
                 yield f"services.{name}.{key}"
+
+
+def _started(service: dict[Any, Any]) -> bool:
+    """Whether a plain `docker compose up` (Portainer passes no profile) starts the service."""
+    if service.get("profiles"):
+        return False
+    deploy = service.get("deploy")
+    replicas = deploy.get("replicas") if isinstance(deploy, dict) else None
+    return replicas != 0 and service.get("scale") != 0
 
 
 def _published_ports(services: dict[str, Any]) -> set[int]:

@@ -20,7 +20,7 @@ from pydantic_core import CoreSchema
 
 from .base import ConfigModel
 from .hints import shown
-from .types import EnvName, StackName
+from .types import EnvName, Matches, Port, StackName
 
 # Phoenix marks the stacks it owns with env vars of its own (see portainer/desired.py).
 RESERVED_ENV_PREFIX = "PHOENIX_"
@@ -86,6 +86,42 @@ class StackVariable(ConfigModel):
         }
 
 
+ProbePath = Annotated[
+    str,
+    Matches(
+        r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*",
+        "probe path",
+        "a URL path starting with '/', optionally with a query, like /healthz or /ready?full=1",
+    ),
+]
+
+HttpStatus = Annotated[int, Field(strict=True, ge=100, le=599)]
+
+
+class HttpProbe(ConfigModel):
+    """An HTTP request the stack must answer once it is up. It is sent from the machine that
+    runs the reconcile, the way a user reaches the service: through every gateway route to the
+    probe's port on this guest, or straight to the guest when no route leads there."""
+
+    port: Port
+    """Host port the stack publishes (`ports:` in its compose file)."""
+    path: ProbePath = "/"
+    """Path requested, e.g. `/healthz`; behind a route it follows the route's prefix
+    (`/qdrant/healthz`). Default: `/`."""
+    status: HttpStatus = 200
+    """The HTTP status that means up. Default: 200."""
+
+
+class StackHealth(ConfigModel):
+    """What "up" means for a stack. The reconcile always waits until every service the
+    compose file starts is running, and healthy when it has a health check; probes add HTTP
+    answers that must come back."""
+
+    probes: list[HttpProbe] = []
+    """HTTP probes, each through the gateway when a route leads to its port. Default: none,
+    the running (and healthy) services are enough."""
+
+
 class StackSpec(ConfigModel):
     """One compose stack."""
 
@@ -96,6 +132,9 @@ class StackSpec(ConfigModel):
     env: dict[EnvName, StackVariable] = {}
     """Stack variables for `${VAR}` interpolation in the compose file: a plain value, or
     `{from_env: NAME}` for secrets. Default: no variables."""
+    health: StackHealth = StackHealth()
+    """What "up" means, checked after every deploy. Default: every service the compose file
+    starts is running (and healthy when it has a health check), no HTTP probe."""
     plaintext_ok: StrictBool = False
     """Accept what looks like a literal secret inside the compose file (a demo password, a
     public test key); needs a `reason`. Default: false, such values are errors."""

@@ -13,6 +13,12 @@ Layout (one concept per module):
 - ``waits``     bounded readiness waits (server, agent, stack deployment)
 - ``plan``      pure: current state + desired state -> actions
 - ``reconcile`` read, plan, apply, with per-item errors
+- ``stack_writes`` the stack writes of one environment, then the wait while Portainer deploys
+- ``answers``   what Portainer's error answers mean for a write: retry, wait, or stop
+- ``docker_proxy`` container reads through Portainer's Docker proxy (list, inspect, logs)
+- ``probes``    HTTP probes from this machine, through the gateway as a user would
+- ``health``    pure: what "up" means for a stack, from its containers and probes
+- ``health_check`` the bounded wait until an environment's stacks are up
 - ``report``    human (terraform-plan-like) and JSON rendering
 - ``cli``       ``python -m portainer reconcile|trust ...``
 """

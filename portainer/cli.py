@@ -33,8 +33,10 @@ from portainer.waits import WaitSettings
 _DESCRIPTION = """\
 Converge Portainer onto the desired state in the Terraform output `portainer`: wait for the
 server, create the first admin if needed, then for every agent: ensure its environment (once
-Portainer can reach the agent), create/update/start its stacks. Only the Portainer API is
-contacted from here; Portainer itself talks to the agents. Stacks without
+Portainer can reach the agent), create/update/start its stacks, and wait until they are up:
+their containers running (healthy), read through Portainer's Docker proxy, and their HTTP
+probes answered, through the gateway as a user would. Only the Portainer API and the probes'
+URLs are contacted from here; Portainer itself talks to the agents. Stacks without
 PHOENIX_OWNER=<owner> are never touched (reported as conflicts).
 """
 
@@ -53,8 +55,8 @@ server TLS: without --ca-bundle or --insecure, the server must present the certi
 for its URL. The first run pins it: read from the Portainer VM over SSH to its Proxmox node
 (qm guest exec) and kept in the pins file. `python -m portainer trust` shows or renews the pin.
 
-exit codes: 0 converged (no changes with --detailed-exitcode), 2 changes present or made
-(--detailed-exitcode only), 1 anything failed or conflicts, or a usage error.
+exit codes: 0 converged and up (no changes with --detailed-exitcode), 2 changes present or
+made (--detailed-exitcode only), 1 anything failed, conflicts or is not up, or a usage error.
 """
 
 _TRUST_DESCRIPTION = """\
@@ -113,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(detects edits made outside Phoenix; one extra request per stack)",
     )
     rec.add_argument(
+        "--no-wait-healthy",
+        action="store_true",
+        help="do not wait for the stacks to be up (running, healthy, probes answered) after "
+        "the writes",
+    )
+    rec.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 2 when there are (dry run) or were changes, 0 when there were none",
@@ -153,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         default=defaults_w.deploy_timeout_s,
         help="wait this long for a stack to leave 'deploying'",
+    )
+    timing.add_argument(
+        "--health-timeout",
+        type=float,
+        metavar="S",
+        default=defaults_w.health_timeout_s,
+        help="wait this long for the stacks to be up: containers running (healthy), probes "
+        "answered",
     )
     timing.add_argument(
         "--poll-interval",
@@ -337,6 +353,7 @@ def main(
         server_timeout_s=args.server_timeout,
         agent_timeout_s=args.agent_timeout,
         deploy_timeout_s=args.deploy_timeout,
+        health_timeout_s=args.health_timeout,
         poll_interval_s=args.poll_interval,
         conflict_retry_s=args.poll_interval,
     )
@@ -344,6 +361,7 @@ def main(
         dry_run=args.dry_run,
         prune=args.prune,
         verify_files=args.verify_files,
+        wait_healthy=not args.no_wait_healthy,
         workers=max(1, args.workers),
         waits=waits,
     )

@@ -184,6 +184,11 @@ class PortainerClient:
         """Close pooled connections."""
         self._session.close()
 
+    def redact(self, text: str) -> str:
+        """``text`` with every secret value this run knows masked (for text read from the
+        server that may quote them, such as container logs)."""
+        return self._redactor(text)
+
     # ------------------------------------------------------------------ transport
 
     def _timeout(self) -> tuple[float, float]:
@@ -216,8 +221,8 @@ class PortainerClient:
             self._login_error = exc
             raise
         if response.status_code == 200:
-            token = self._parse(
-                AuthResponse, self._json(response, "POST", "/api/auth"), "POST", "/api/auth"
+            token = self.parse(
+                AuthResponse, self.json_body(response, "POST", "/api/auth"), "POST", "/api/auth"
             ).jwt
             self._redactor.add(token)
             self._jwt = token
@@ -283,9 +288,11 @@ class PortainerClient:
                 raise UntrustedServerError(
                     self.base_url, refused, self.settings.untrusted_help
                 ) from None
-            raise PortainerConnectionError(method, path, f"TLS error: {_reason(exc)}") from None
+            raise PortainerConnectionError(
+                method, path, f"TLS error: {innermost_reason(exc)}"
+            ) from None
         except requests.RequestException as exc:
-            raise PortainerConnectionError(method, path, _reason(exc)) from None
+            raise PortainerConnectionError(method, path, innermost_reason(exc)) from None
 
     def request(
         self,
@@ -339,7 +346,8 @@ class PortainerClient:
             method, path, response.status_code, self._redactor(message), self._redactor(details)
         )
 
-    def _json(self, response: requests.Response, method: str, path: str) -> Any:
+    def json_body(self, response: requests.Response, method: str, path: str) -> Any:
+        """The decoded JSON body (None when empty); not JSON raises PortainerHTTPError."""
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -350,7 +358,7 @@ class PortainerClient:
             ) from None
 
     @staticmethod
-    def _parse(model: type[_M], data: Any, method: str, path: str) -> _M:
+    def parse(model: type[_M], data: Any, method: str, path: str) -> _M:
         """Validate a response body; the error names fields only (bodies may hold secrets)."""
         try:
             return model.model_validate(data)
@@ -368,9 +376,9 @@ class PortainerClient:
     def system_status(self) -> SystemStatus:
         """``GET /api/system/status`` (public)."""
         response = self.request("GET", "/api/system/status", authenticated=False)
-        return self._parse(
+        return self.parse(
             SystemStatus,
-            self._json(response, "GET", "/api/system/status"),
+            self.json_body(response, "GET", "/api/system/status"),
             "GET",
             "/api/system/status",
         )
@@ -378,9 +386,9 @@ class PortainerClient:
     def public_settings(self) -> PublicSettings:
         """``GET /api/settings/public`` (public)."""
         response = self.request("GET", "/api/settings/public", authenticated=False)
-        return self._parse(
+        return self.parse(
             PublicSettings,
-            self._json(response, "GET", "/api/settings/public"),
+            self.json_body(response, "GET", "/api/settings/public"),
             "GET",
             "/api/settings/public",
         )
@@ -428,10 +436,10 @@ class PortainerClient:
         response = self.request(
             "GET", "/api/endpoints", params={"name": name, "excludeSnapshots": "true"}
         )
-        items = self._json(response, "GET", "/api/endpoints") or []
+        items = self.json_body(response, "GET", "/api/endpoints") or []
         # The server filters already; re-check so a server that ignores `name` is harmless.
         matches = [
-            self._parse(Endpoint, item, "GET", "/api/endpoints")
+            self.parse(Endpoint, item, "GET", "/api/endpoints")
             for item in items
             if isinstance(item, dict) and item.get("Name") == name
         ]
@@ -440,9 +448,9 @@ class PortainerClient:
     def list_endpoints(self) -> list[Endpoint]:
         """Every environment (``GET /api/endpoints``; no pagination without ``limit``)."""
         response = self.request("GET", "/api/endpoints", params={"excludeSnapshots": "true"})
-        items = self._json(response, "GET", "/api/endpoints") or []
+        items = self.json_body(response, "GET", "/api/endpoints") or []
         return [
-            self._parse(Endpoint, item, "GET", "/api/endpoints")
+            self.parse(Endpoint, item, "GET", "/api/endpoints")
             for item in items
             if isinstance(item, dict)
         ]
@@ -459,15 +467,15 @@ class PortainerClient:
             "TLSSkipClientVerify": (None, "true"),
         }
         response = self.request("POST", "/api/endpoints", files=form)
-        return self._parse(
-            Endpoint, self._json(response, "POST", "/api/endpoints"), "POST", "/api/endpoints"
+        return self.parse(
+            Endpoint, self.json_body(response, "POST", "/api/endpoints"), "POST", "/api/endpoints"
         )
 
     def update_endpoint(self, endpoint_id: int, changes: Mapping[str, Any]) -> Endpoint:
         """``PUT /api/endpoints/{id}`` (JSON) with only the fields to change."""
         path = f"/api/endpoints/{endpoint_id}"
         response = self.request("PUT", path, json_body=dict(changes))
-        return self._parse(Endpoint, self._json(response, "PUT", path), "PUT", path)
+        return self.parse(Endpoint, self.json_body(response, "PUT", path), "PUT", path)
 
     # ------------------------------------------------------------------ stacks
 
@@ -477,19 +485,21 @@ class PortainerClient:
         response = self.request(
             "GET", "/api/stacks", params={"filters": filters}, expected=(200, 204)
         )
-        items = self._json(response, "GET", "/api/stacks") or []
-        return [self._parse(Stack, item, "GET", "/api/stacks") for item in items]
+        items = self.json_body(response, "GET", "/api/stacks") or []
+        return [self.parse(Stack, item, "GET", "/api/stacks") for item in items]
 
     def get_stack(self, stack_id: int) -> Stack:
         """``GET /api/stacks/{id}``."""
         path = f"/api/stacks/{stack_id}"
-        return self._parse(Stack, self._json(self.request("GET", path), "GET", path), "GET", path)
+        return self.parse(
+            Stack, self.json_body(self.request("GET", path), "GET", path), "GET", path
+        )
 
     def get_stack_file(self, stack_id: int) -> str:
         """``GET /api/stacks/{id}/file``: the stored compose content."""
         path = f"/api/stacks/{stack_id}/file"
-        data = self._json(self.request("GET", path), "GET", path)
-        return self._parse(StackFile, data, "GET", path).StackFileContent
+        data = self.json_body(self.request("GET", path), "GET", path)
+        return self.parse(StackFile, data, "GET", path).StackFileContent
 
     def create_stack(self, endpoint_id: int, name: str, compose: str, env: Sequence[Pair]) -> Stack:
         """``POST /api/stacks/create/standalone/string?endpointId=N`` (JSON)."""
@@ -500,7 +510,7 @@ class PortainerClient:
             "Env": [{"name": p.name, "value": p.value} for p in env],
         }
         response = self.request("POST", path, params={"endpointId": endpoint_id}, json_body=body)
-        return self._parse(Stack, self._json(response, "POST", path), "POST", path)
+        return self.parse(Stack, self.json_body(response, "POST", path), "POST", path)
 
     def update_stack(
         self, stack_id: int, endpoint_id: int, compose: str, env: Sequence[Pair]
@@ -514,13 +524,13 @@ class PortainerClient:
             "RepullImageAndRedeploy": False,
         }
         response = self.request("PUT", path, params={"endpointId": endpoint_id}, json_body=body)
-        return self._parse(Stack, self._json(response, "PUT", path), "PUT", path)
+        return self.parse(Stack, self.json_body(response, "PUT", path), "PUT", path)
 
     def start_stack(self, stack_id: int, endpoint_id: int) -> Stack:
         """``POST /api/stacks/{id}/start?endpointId=N``."""
         path = f"/api/stacks/{stack_id}/start"
         response = self.request("POST", path, params={"endpointId": endpoint_id})
-        return self._parse(Stack, self._json(response, "POST", path), "POST", path)
+        return self.parse(Stack, self.json_body(response, "POST", path), "POST", path)
 
     def delete_stack(self, stack_id: int, endpoint_id: int) -> None:
         """``DELETE /api/stacks/{id}?endpointId=N``."""
@@ -529,7 +539,7 @@ class PortainerClient:
         )
 
 
-def _reason(exc: BaseException) -> str:
+def innermost_reason(exc: BaseException) -> str:
     """The innermost cause of a requests/urllib3 error, short and free of request headers."""
     inner: BaseException = exc
     seen = 0

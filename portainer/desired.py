@@ -37,6 +37,9 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 # Never starting with '-': these end up on an ssh command line.
 _SSH_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$|^[0-9a-fA-F:]+$")
 _SSH_USER = re.compile(r"^[a-z_][a-z0-9_.-]*$")
+# A probe URL: plain HTTP to an address or name, a port, then a path without spaces.
+_PROBE_URL = re.compile(r"^http://[A-Za-z0-9.-]+(:\d{1,5})?/[\x21-\x7e]*$")
+_HOST_HEADER = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
 class DesiredStateError(ValueError):
@@ -75,6 +78,56 @@ class SecretEnvVar(_Strict):
         return name
 
 
+class ProbeTarget(_Strict):
+    """Where one probe is sent from the machine running the reconcile."""
+
+    url: str
+    host: str | None = None
+    """The ``Host`` header, when the gateway route is a virtual host."""
+    route: str | None = None
+    """The gateway route the request goes through (``/qdrant/``); None: straight to the guest."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not _PROBE_URL.match(url):
+            raise ValueError(f"probe url {url!r} is not of the form http://<host>[:<port>]/<path>")
+        return url
+
+    @field_validator("host")
+    @classmethod
+    def _host_name(cls, host: str | None) -> str | None:
+        if host is not None and not _HOST_HEADER.match(host):
+            raise ValueError(f"probe host {host!r} is not a host name")
+        return host
+
+    @property
+    def label(self) -> str:
+        """How messages name it: the URL, and the gateway route it goes through."""
+        if self.route is None:
+            return f"{self.url} (straight to the guest)"
+        host = f", Host: {self.host}" if self.host else ""
+        return f"{self.url} (gateway route {self.route}{host})"
+
+
+class DesiredProbe(_Strict):
+    """An HTTP request the stack must answer with ``status`` once it is up."""
+
+    port: int = Field(ge=1, le=65535)
+    path: str
+    status: int = Field(ge=100, le=599)
+    targets: tuple[ProbeTarget, ...] = Field(min_length=1)
+
+
+class DesiredHealth(_Strict):
+    """What "up" means for a stack: its services running (healthy when they have a health
+    check), and its probes answered."""
+
+    services: tuple[str, ...] = ()
+    """The services whose containers must run; empty: every container of the project."""
+    probes: tuple[DesiredProbe, ...] = ()
+
+
 class DesiredStack(_Strict):
     """A compose stack Phoenix deploys on one agent."""
 
@@ -83,6 +136,8 @@ class DesiredStack(_Strict):
     compose_sha256: str
     env: tuple[EnvVar, ...] = ()
     secret_env: tuple[SecretEnvVar, ...] = ()
+    health: DesiredHealth = DesiredHealth()
+    """Absent in outputs written before health checks: every container of the stack must run."""
 
     @field_validator("name")
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any
 
 from portainer import OWNER_ENV, normalize_stack_name
 from portainer.desired import COMPOSE_SHA_ENV, DesiredAgent, DesiredStack
+from portainer.health import StackHealth
 from portainer.models import Endpoint, EndpointType, Pair, Stack, StackStatus
 
 
@@ -72,10 +73,17 @@ class StackItem:
     endpoint_id: int | None = None
     wait_deploying: bool = False
     error: str | None = None
+    health: StackHealth | None = None
+    """What its containers and probes said after the apply (None: not checked)."""
 
     def fail(self, message: str) -> None:
         """Record a failure of this item."""
         self.error = message
+
+    @property
+    def unhealthy(self) -> bool:
+        """Deployed (or left as it was) without error, but not up."""
+        return self.error is None and self.health is not None and not self.health.healthy
 
     @property
     def label(self) -> str:
@@ -84,8 +92,8 @@ class StackItem:
 
     @property
     def failed(self) -> bool:
-        """True when the item could not be planned or applied."""
-        return self.action is Action.FAILED or self.error is not None
+        """True when the item could not be planned or applied, or is not up after it."""
+        return self.action is Action.FAILED or self.error is not None or self.unhealthy
 
 
 @dataclass

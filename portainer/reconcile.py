@@ -2,7 +2,8 @@
 
 Order (shared/reference/portainer-api.md §9): server up -> admin check/init -> auth (lazy, in
 the client) -> per agent, concurrently: environment by exact name -> stacks by normalized name
-(one list call per environment) -> apply -> wait while deploying.
+(one list call per environment) -> apply -> wait while deploying -> wait until the stacks are
+up (portainer/health_check.py: containers through Portainer's Docker proxy, HTTP probes).
 
 Only the Portainer API is contacted: Portainer itself reaches the agents. A new environment is
 created once Portainer can ping its agent (bounded wait on "Unable to get environment type").
@@ -37,6 +38,7 @@ from portainer.client import (
     PortainerHTTPError,
 )
 from portainer.desired import DesiredAgent, DesiredStack, DesiredState
+from portainer.health_check import HealthChecker
 from portainer.models import Endpoint, EndpointType, Stack
 from portainer.plan import (
     Action,
@@ -73,6 +75,8 @@ class ReconcileOptions:
     prune: bool = False
     #: Fetch every owned stack's file even when its hash marker matches (detects UI edits).
     verify_files: bool = False
+    #: After the writes, wait until the stacks are up (``--no-wait-healthy`` turns it off).
+    wait_healthy: bool = True
     #: Environments handled concurrently.
     workers: int = 16
     #: Attempts of one write when its outcome is unknown (dropped connection, 5xx) or 409.
@@ -102,6 +106,7 @@ class Reconciler:
         self._stacks = StackWriter(
             client, self.options.waits, self.options.write_attempts, self.progress, self._plan_one
         )
+        self._health: HealthChecker | None = None
 
     def progress(self, line: str) -> None:
         """Emit one progress line (thread-safe)."""
@@ -137,7 +142,13 @@ class Reconciler:
             return plan
         if self.options.dry_run:
             return plan
-        self._map(self._apply_environment, plan.environments)
+        if self.options.wait_healthy:
+            self._health = HealthChecker.for_client(self.client, self.options.waits, self.progress)
+        try:
+            self._map(self._apply_environment, plan.environments)
+        finally:
+            if self._health is not None:
+                self._health.close()
         return plan
 
     def _map(self, fn: Callable[[_T], _R], items: list[_T]) -> list[_R]:
@@ -314,6 +325,13 @@ class Reconciler:
         if endpoint is not None:
             item.endpoint_id = endpoint.Id
         self._stacks.apply(item)
+        if self._health is not None:
+            try:
+                self._health.check(item)
+            except Exception as exc:  # a bug must not stop the other environments
+                for stack in item.stacks:
+                    if not stack.failed and stack.desired is not None:
+                        stack.fail(f"health check: {internal_error(exc)}")
 
     def _endpoint_matches(self, agent: DesiredAgent) -> Endpoint | None:
         endpoint = self.client.find_endpoint(agent.name)

@@ -1,7 +1,8 @@
 """Render a :class:`~portainer.plan.Plan` for people (terraform-plan-like) and machines (JSON).
 
-Exit codes (like ``terraform plan -detailed-exitcode``): 1 when anything failed or conflicts;
-otherwise 0, or with ``detailed`` 2 when there are (dry run) or were (apply) changes.
+Exit codes (like ``terraform plan -detailed-exitcode``): 1 when anything failed, conflicts or
+is not up after the apply; otherwise 0, or with ``detailed`` 2 when there are (dry run) or were
+(apply) changes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def exit_code(plan: Plan, detailed: bool = False) -> int:
 
 
 def _status(item: EnvironmentItem | StackItem, dry_run: bool) -> str:
+    if isinstance(item, StackItem) and item.unhealthy:
+        return "unhealthy"
     if item.failed:
         return "failed"
     if item.action is Action.CONFLICT:
@@ -51,18 +54,22 @@ def _symbol(item: EnvironmentItem | StackItem) -> str:
 
 
 def _verb(item: EnvironmentItem | StackItem, dry_run: bool) -> str:
-    if item.failed and item.action is not Action.FAILED:
+    health = item.health if isinstance(item, StackItem) else None
+    if item.failed and item.action is not Action.FAILED and health is None:
         return f"{item.action.value} failed"
-    if item.action in _DONE and not dry_run:
-        return _DONE[item.action]
-    return item.action.value
+    verb = _DONE[item.action] if item.action in _DONE and not dry_run else item.action.value
+    if health is not None:
+        verb += ", healthy" if health.healthy else ", unhealthy"
+    return verb
 
 
 def counts(plan: Plan) -> Counter[str]:
     """Items per outcome: the action for successful ones, ``failed``, ``conflict``."""
     tally: Counter[str] = Counter()
     for item in plan.items():
-        if item.failed:
+        if isinstance(item, StackItem) and item.unhealthy:
+            tally["unhealthy"] += 1
+        elif item.failed:
             tally["failed"] += 1
         else:
             tally[item.action.value] += 1
@@ -80,6 +87,8 @@ def summary_line(plan: Plan) -> str:
         f"{tally['conflict']} conflict(s)",
         f"{tally['failed']} failed",
     ]
+    if tally["unhealthy"]:
+        parts.append(f"{tally['unhealthy']} unhealthy")
     head = "Plan" if plan.dry_run else "Apply complete" if not plan.failed else "Apply finished"
     return f"{head}: {', '.join(parts)}."
 
@@ -100,13 +109,28 @@ def render_human(plan: Plan) -> str:
         for stack in env.stacks:
             text = f"    {_symbol(stack)} stack {stack.name}: {_verb(stack, plan.dry_run)}"
             details = stack.reasons + ([stack.error] if stack.error else [])
+            if stack.unhealthy and stack.health is not None:
+                details += stack.health.problems()
             if details:
                 text += " - " + "; ".join(details)
             lines.append(text)
+            lines += _log_lines(stack)
     if plan.error:
         lines.append(f"Error: {plan.error}")
     lines.append(summary_line(plan))
     return "\n".join(lines)
+
+
+def _log_lines(stack: StackItem) -> list[str]:
+    """The last log lines of an unhealthy stack's failing containers, indented under it."""
+    if stack.health is None or stack.health.healthy:
+        return []
+    out: list[str] = []
+    for service in stack.health.services:
+        for container, logs in service.logs.items():
+            out.append(f"        last {len(logs)} log lines of {container} ({service.service}):")
+            out += [f"        | {line}" for line in logs]
+    return out
 
 
 def _item_json(item: EnvironmentItem | StackItem, dry_run: bool) -> dict[str, Any]:
@@ -125,7 +149,14 @@ def render_json(plan: Plan, detailed: bool = False) -> dict[str, Any]:
     for env in plan.environments:
         data = _item_json(env, plan.dry_run)
         data.update(url=env.url, id=env.endpoint_id, changes=sorted(env.changes))
-        data["stacks"] = [{**_item_json(s, plan.dry_run), "id": s.stack_id} for s in env.stacks]
+        data["stacks"] = [
+            {
+                **_item_json(s, plan.dry_run),
+                "id": s.stack_id,
+                "health": s.health.to_json() if s.health is not None else None,
+            }
+            for s in env.stacks
+        ]
         environments.append(data)
     return {
         "dry_run": plan.dry_run,

@@ -68,10 +68,15 @@ class _NoCookies(http.cookiejar.CookiePolicy):
         return False
 
 
+def no_cookies(session: requests.Session) -> None:
+    """Make ``session`` refuse to store or send any cookie."""
+    session.cookies.set_policy(_NoCookies())
+
+
 def build_session(settings: ClientSettings) -> requests.Session:
     """A session with no cookie jar, TLS settings applied and ``Retry`` mounted."""
     session = requests.Session()
-    session.cookies.set_policy(_NoCookies())
+    no_cookies(session)
     session.trust_env = False  # no proxies or netrc credentials picked up behind our back
     session.verify = settings.verify
     retry = Retry(

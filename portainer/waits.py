@@ -32,6 +32,8 @@ class WaitSettings:
     agent_timeout_s: float = 120.0
     """How long a new environment may wait for Portainer to reach its agent (VM booting)."""
     deploy_timeout_s: float = 600.0
+    health_timeout_s: float = 120.0
+    """How long deployed stacks may take to be up: services running (healthy), probes answered."""
     poll_interval_s: float = 2.0
     #: Pause before re-trying a write Portainer refused with 409 "in progress".
     conflict_retry_s: float = 2.0

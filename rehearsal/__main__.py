@@ -11,7 +11,9 @@
 3. the post-apply stack reads infra's state and runs the Portainer reconcile against a fake
    Portainer and fake agents on the agents' loopback addresses, with verified TLS as in a real
    deploy: the reconcile pins the fake's certificate, read with `qm guest exec` over SSH from
-   a stand-in of the Proxmox node (port 22 again; without root the fake's CA is trusted);
+   a stand-in of the Proxmox node (port 22 again; without root the fake's CA is trusted). It
+   does not wait for the stacks to be up (`--no-wait-healthy`): no service runs behind the
+   loopback addresses to answer their probes;
 4. both stacks are planned again: a converged fleet has nothing left to do.
 
 Your Proxmox and Portainer credentials are never used: the stand-in gets a placeholder token,
@@ -206,7 +208,10 @@ def rehearse(config_dir: Path, workdir: Path) -> int:
                 **terraform.extra_env,
                 **_portainer_env(desired, fake),
                 **_certificate_route(stack, desired, fake, agent, workdir),
+                # No service runs behind the loopback addresses: nothing could answer a probe.
+                "PHOENIX_RECONCILE_ARGS": "--no-wait-healthy",
             }
+            print("    note: stack health is not checked (no service runs in a rehearsal)")
             _progress(
                 f"terraform apply: portainer (reconcile against a fake Portainer, {fake.url})"
             )

@@ -289,8 +289,13 @@ def _portainer(
             where = f"stack {stack['name']} on {name}"
             if was is None:
                 result.add("Portainer", f"{where}: created")
-            elif was != stack:
+                continue
+            if _written(was) != _written(stack):
                 result.add("Portainer", f"{where}: updated ({_stack_delta(was, stack)})")
+            if was.get("health") != stack.get("health"):
+                # Checked after every deploy, never written to Portainer.
+                delta = _health_delta(was.get("health") or {}, stack.get("health") or {})
+                result.add("Portainer", f"{where}: health check changed ({delta})")
         for gone in sorted(set(old_stacks) - {s["name"] for s in agent.get("stacks", [])}):
             result.add(
                 "Portainer",
@@ -299,6 +304,26 @@ def _portainer(
             )
     for name in sorted(set(old_agents) - set(new_agents)):
         result.add("Portainer", f"environment {name}: no longer declared (kept, with its stacks)")
+
+
+def _written(stack: Mapping[str, Any]) -> dict[str, Any]:
+    """What the reconcile writes to Portainer for a stack (its health is only read)."""
+    return {key: value for key, value in stack.items() if key != "health"}
+
+
+def _health_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    def urls(health: Mapping[str, Any]) -> set[str]:
+        return {
+            t["url"] + (f" (Host: {t['host']})" if t.get("host") else "")
+            for p in health.get("probes", [])
+            for t in p.get("targets", [])
+        }
+
+    parts = [f"+ probe {url}" for url in sorted(urls(after) - urls(before))]
+    parts += [f"- probe {url}" for url in sorted(urls(before) - urls(after))]
+    if before.get("services") != after.get("services"):
+        parts.append("services " + (", ".join(after.get("services", [])) or "any"))
+    return ", ".join(parts) or "probe settings"
 
 
 def _stack_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:

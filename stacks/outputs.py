@@ -11,7 +11,8 @@ from typing import Any
 from cdk import Token
 from constructs_lib.bootstrap import SERVER_CERTIFICATE_PATH
 from fleet import Fleet
-from fleet.guests import VmFeature
+from fleet.guests import Vm, VmFeature
+from fleet.stacks import HttpProbe
 
 DESIRED_STATE_SCHEMA_VERSION = 1
 
@@ -49,7 +50,7 @@ def portainer_desired_state(fleet: Fleet) -> dict[str, Any] | None:
                 "guest": vm.name,
                 "vmid": vmid,
                 "url": f"tcp://{address}:{portainer.agent_port}",
-                "stacks": [_stack(fleet, name) for name in sorted(vm.stacks)],
+                "stacks": [_stack(fleet, name, vm) for name in sorted(vm.stacks)],
             }
         )
     node = fleet.node(server.config)
@@ -75,7 +76,7 @@ def portainer_desired_state(fleet: Fleet) -> dict[str, Any] | None:
     }
 
 
-def _stack(fleet: Fleet, name: str) -> dict[str, Any]:
+def _stack(fleet: Fleet, name: str, vm: Vm) -> dict[str, Any]:
     spec = fleet.stacks.stacks[name]
     compose = fleet.compose[name]
     variables = sorted(spec.env.items())
@@ -91,4 +92,46 @@ def _stack(fleet: Fleet, name: str) -> dict[str, Any]:
             for key, var in variables
             if var.from_env is not None
         ],
+        "health": {
+            "services": list(compose.started_services),
+            "probes": [
+                {
+                    "port": probe.port,
+                    "path": probe.path,
+                    "status": probe.status,
+                    "targets": _probe_targets(fleet, vm, probe),
+                }
+                for probe in spec.health.probes
+            ],
+        },
     }
+
+
+def _probe_targets(fleet: Fleet, vm: Vm, probe: HttpProbe) -> list[dict[str, Any]]:
+    """Where a probe is sent from the deploying machine: through each gateway route that leads
+    to the probe's port on this guest, as a user reaches the service; else to the guest."""
+    gateway = fleet.gateway
+    routes = [
+        route
+        for route in (gateway.routes if gateway is not None else [])
+        if route.to.guest == vm.name and route.to.port == probe.port
+    ]
+    if gateway is None or not routes:
+        return [{"url": f"http://{vm.network.address}:{probe.port}{probe.path}"}]
+    host = fleet.guest_named(gateway.guest)
+    if host is None or host.address is None:
+        raise ValueError(f"gateway {gateway.guest!r} has no static address")
+    origin = f"http://{host.address}" + (
+        f":{gateway.listen_port}" if gateway.listen_port != 80 else ""
+    )
+    targets = []
+    for route in routes:
+        mount = route.path or "/"  # the route's prefix is stripped before proxying
+        target: dict[str, Any] = {
+            "url": origin + mount + probe.path.removeprefix("/"),
+            "route": f"{route.host or ''}{mount}",
+        }
+        if route.host is not None:
+            target["host"] = route.host
+        targets.append(target)
+    return targets

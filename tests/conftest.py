@@ -16,11 +16,15 @@ from syrupy.location import PyTestLocation
 
 if TYPE_CHECKING:
     from rehearsal.ssh import Agent, GuestSshd
+    from tests.gateway.nginx import Nginx
 
 ROOT = Path(__file__).resolve().parents[1]
 
 REQUIRE_TERRAFORM_ENV = "PHOENIX_REQUIRE_TERRAFORM"
 """Set to 1 (CI does) to fail instead of skipping when Terraform or the SSH stand-in cannot run."""
+
+REQUIRE_NGINX_ENV = "PHOENIX_REQUIRE_NGINX"
+"""Set to 1 (in CI) to fail instead of skipping when nginx cannot be obtained."""
 
 GATEWAY = "127.0.0.153"
 """The reference gateway container on loopback: Terraform delivers its site over SSH."""
@@ -106,3 +110,17 @@ def ssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Agent, Guest
                 pytest.fail(f"{REQUIRE_TERRAFORM_ENV}=1 but {reason}")
             pytest.skip(reason)
         yield agent, sshd
+
+
+@pytest.fixture(scope="session")
+def nginx() -> Nginx:
+    """A runnable nginx: on PATH, or Debian's packages unpacked under `.make/nginx/`
+    (tests/gateway/nginx.py); a skip that says why when there is none (a failure under CI)."""
+    from tests.gateway.nginx import NginxUnavailable, locate_nginx
+
+    try:
+        return locate_nginx()
+    except NginxUnavailable as error:
+        if os.environ.get(REQUIRE_NGINX_ENV) == "1":
+            pytest.fail(f"{REQUIRE_NGINX_ENV}=1 but nginx is unavailable: {error}")
+        pytest.skip(f"nginx is unavailable, so the tests that run it are skipped: {error}")

@@ -33,9 +33,13 @@ from .identity import (
 )
 from .network import addresses_inside_networks, networks_apart, unique_addresses
 from .placement import node_bridges, node_datastores, templates_on_clone_nodes
-from .plaintext import no_inline_secrets, no_secrets_in_compose
+from .plaintext import no_credentials_in_probes, no_inline_secrets, no_secrets_in_compose
 from .portainer import portainer_server, stack_names, vm_roles
-from .stacks import compose_variables_defined, stacks_leave_portainer_ports
+from .stacks import (
+    compose_variables_defined,
+    probes_reach_published_ports,
+    stacks_leave_portainer_ports,
+)
 from .storage import nfs_exports_name_their_vm, nfs_exports_not_shared
 
 RULES: tuple[Rule, ...] = (
@@ -59,8 +63,10 @@ RULES: tuple[Rule, ...] = (
     stack_names,
     no_inline_secrets,
     no_secrets_in_compose,
+    no_credentials_in_probes,
     compose_variables_defined,
     stacks_leave_portainer_ports,
+    probes_reach_published_ports,
     nfs_exports_not_shared,
     nfs_exports_name_their_vm,
     containers_privilege,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from ..errors import ConfigProblem
 from ..fleet import Fleet
+from ..hints import shown
 from ..secrets import looks_secret, secret_name
 from .context import CheckContext
 
@@ -50,3 +51,21 @@ def no_secrets_in_compose(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigPro
             "write ${VARIABLE} there and give the stack env {VARIABLE: {from_env: NAME}}, "
             f"{_ESCAPE_HATCH} on the stack",
         )
+
+
+def no_credentials_in_probes(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
+    """A health probe is written to the plan and sent in clear: its query carries no secret."""
+    for name, stack in sorted(fleet.stacks.stacks.items()):
+        for index, probe in enumerate(stack.health.probes):
+            query = probe.path.partition("?")[2]
+            for pair in query.split("&") if query else []:
+                key, _, value = pair.partition("=")
+                if secret_name(key.replace("-", "_")) or looks_secret(value):
+                    yield ConfigProblem(
+                        ctx.files.stacks,
+                        f"stacks.{name}.health.probes.{index}.path",
+                        f"query parameter {shown(key)} looks like a credential; a probe carries "
+                        "none (it is written to the plan and sent in clear): probe a path that "
+                        "answers without one, such as Qdrant's /healthz",
+                    )
+                    break

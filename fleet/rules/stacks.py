@@ -59,3 +59,22 @@ def stacks_leave_portainer_ports(fleet: Fleet, ctx: CheckContext) -> Iterator[Co
                     f"stack {stack!r} publishes port {port}, {taken[port]} on {vm.name} "
                     f"({ctx.files.portainer})",
                 )
+
+
+def probes_reach_published_ports(fleet: Fleet, ctx: CheckContext) -> Iterator[ConfigProblem]:
+    """A health probe asks a port the stack publishes: any other port of the guest belongs to
+    something else, or to nothing."""
+    for name, stack in sorted(fleet.stacks.stacks.items()):
+        compose = fleet.compose.get(name)
+        if compose is None:
+            continue  # the compose file's own problem is reported where it is declared
+        for index, probe in enumerate(stack.health.probes):
+            if probe.port not in compose.published_ports:
+                published = listing(sorted(compose.published_ports))
+                yield ConfigProblem(
+                    ctx.files.stacks,
+                    f"stacks.{name}.health.probes.{index}.port",
+                    f"compose file {compose.path} does not publish port {probe.port} "
+                    f"(published: {published}); a probe reaches the stack through a port its "
+                    "compose file publishes",
+                )

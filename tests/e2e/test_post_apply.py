@@ -5,6 +5,10 @@ agent the fake Portainer pings before saving its environment is a fake agent on 
 infra stack is applied for real on the bpg/proxmox stand-in (the gateway site goes to a
 loopback sshd), then the post-apply stack reads its state. Nothing reaches 10.0.0.x.
 
+The gateway site Terraform delivered runs in a real Nginx on the gateway's address, in front of
+a stub of Qdrant's /healthz on its guest's address (free ports for both), so the reconcile's
+probe goes through the route as a user's request would.
+
 Server TLS is the README's: no CA bundle, no --insecure. The reconcile pins the fake's
 certificate, read with `qm guest exec` over SSH from the node stand-in on 127.0.0.13 (whose
 host key the deployer's known_hosts holds, as after a real first deploy).
@@ -13,6 +17,7 @@ host key the deployer's known_hosts holds, as after a real first deploy).
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import os
@@ -29,14 +34,18 @@ from typing import Any
 import pytest
 
 from constructs_lib.bootstrap import SERVER_CERTIFICATE_PATH
+from gateway import STAGED_PATH
 from portainer.certificates import display, leaf_certificate
 from rehearsal.loopback import copy_to_loopback
 from rehearsal.ssh import Agent, GuestSshd
 from rehearsal.terraform import Terraform
-from tests.config_edits import read_field, update_field
-from tests.conftest import NODE, ROOT
+from tests.config_edits import append_item, read_field, set_field, update_field
+from tests.conftest import GATEWAY, NODE, ROOT
 from tests.fakes.agent import FakeAgent
 from tests.fakes.portainer import FakePortainer
+from tests.fakes.server import free_port
+from tests.gateway.nginx import Nginx, RunningNginx
+from tests.gateway.stubs import HealthStub
 from tests.terraform import terraform, terraform_binary, terraform_env
 
 pytestmark = pytest.mark.e2e
@@ -56,6 +65,10 @@ class Deployment:
     agent: FakeAgent
     ssh_agent: Agent
     sshd: GuestSshd
+    qdrant: HealthStub
+    """Qdrant's REST port on its guest, behind the gateway's /qdrant/ route."""
+    gateway_port: int
+    """Where the gateway's Nginx listens on its address."""
 
     @property
     def pins(self) -> Path:
@@ -88,7 +101,9 @@ class Deployment:
                 "PHOENIX_PYTHON": str(self.python()),
                 "PYTHONPATH": str(ROOT),
                 # Bounded waits, short enough for a test.
-                "PHOENIX_RECONCILE_ARGS": "--agent-timeout 2 --server-timeout 10",
+                "PHOENIX_RECONCILE_ARGS": (
+                    "--agent-timeout 2 --server-timeout 10 --health-timeout 5"
+                ),
                 # The deployer's side of the certificate route: their ssh-agent and a
                 # known_hosts holding the node's key; the pins stay in this deployment.
                 "SSH_AUTH_SOCK": str(self.ssh_agent.socket),
@@ -173,14 +188,35 @@ class Deployment:
         )
 
 
+def move_ports(configs: Path, gateway_port: int, qdrant_port: int) -> None:
+    """Free ports for the gateway's listener and Qdrant's REST port (no root, no clash)."""
+    for edit in (
+        set_field("gateway.yaml", "listen_port", gateway_port),
+        append_item(
+            "guests.yaml",
+            "containers.101.firewall.rules",
+            {"proto": "tcp", "dport": str(gateway_port)},
+        ),
+        update_field(QDRANT_COMPOSE, "services.qdrant.ports.0", lambda _: f"{qdrant_port}:6333"),
+        set_field("gateway.yaml", "routes.0.to.port", qdrant_port),
+        set_field("guests.yaml", "vms.1002.firewall.rules.1.dport", str(qdrant_port)),
+        set_field("stacks.yaml", "stacks.qdrant.health.probes.0.port", qdrant_port),
+    ):
+        edit(configs)
+
+
 def deploy(
+    stack: contextlib.ExitStack,
     tmp_path: Path,
     ssh: tuple[Agent, GuestSshd],
-    fake: FakePortainer,
-    agent: FakeAgent,
+    nginx: Nginx,
     prepare: Callable[[Path], None] | None = None,
 ) -> Deployment:
-    """The reference fleet on loopback (changed by `prepare`), synthesized, infra applied."""
+    """The reference fleet on loopback (changed by `prepare`), synthesized, infra applied, and
+    the gateway site Terraform delivered running in Nginx; the fakes live as long as `stack`."""
+    fake = stack.enter_context(FakePortainer())
+    agent = stack.enter_context(FakeAgent(host="127.0.0.102"))
+    qdrant = stack.enter_context(HealthStub("127.0.0.102"))
     configs = tmp_path / "configs"
     copy_to_loopback(ROOT / "configs", configs)
     portainer = configs / "portainer.yaml"
@@ -192,23 +228,38 @@ def deploy(
         ),
         encoding="utf-8",
     )
+    gateway_port = free_port(GATEWAY)
+    move_ports(configs, gateway_port, qdrant.port)
     if prepare is not None:
         prepare(configs)
     deployment = Deployment(
-        root=tmp_path, configs=configs, fake=fake, agent=agent, ssh_agent=ssh[0], sshd=ssh[1]
+        root=tmp_path,
+        configs=configs,
+        fake=fake,
+        agent=agent,
+        ssh_agent=ssh[0],
+        sshd=ssh[1],
+        qdrant=qdrant,
+        gateway_port=gateway_port,
     )
     (tmp_path / "known_hosts").write_text(ssh[1].known_hosts(), encoding="utf-8")
     deployment.serve_certificate_of(fake)
     deployment.synth()
     deployment.apply_infra()
+    # The site as Terraform delivered it, listening on the gateway's address only (in the
+    # container, its one address; here, loopback among others).
+    site = (ssh[1].files(GATEWAY) / STAGED_PATH.lstrip("/")).read_text(encoding="utf-8")
+    bound = site.replace(f"listen {gateway_port} ", f"listen {GATEWAY}:{gateway_port} ")
+    assert bound != site, "the delivered site no longer has the expected listen line"
+    stack.enter_context(RunningNginx(nginx, bound, tmp_path / "nginx", gateway_port, host=GATEWAY))
     return deployment
 
 
 @pytest.fixture
-def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deployment]:
+def deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd], nginx: Nginx) -> Iterator[Deployment]:
     terraform_binary()  # skip loudly when terraform is missing
-    with FakePortainer() as fake, FakeAgent(host="127.0.0.102") as agent:
-        yield deploy(tmp_path, ssh, fake, agent)
+    with contextlib.ExitStack() as stack:
+        yield deploy(stack, tmp_path, ssh, nginx)
 
 
 def owned_stack(fake: FakePortainer) -> Any:
@@ -239,6 +290,10 @@ def test_apply_converges_then_changes_nothing_then_updates_one_stack(
     assert "terraform_data.portainer_reconcile (local-exec)" in first
     for secret in (ADMIN_PASSWORD, QDRANT_KEY):
         assert secret not in first
+    # AND the deploy ended when Qdrant answered: its container runs, and /healthz came back
+    # through the gateway's route, as a user would ask it
+    assert "+ stack qdrant: created, healthy" in first
+    assert deployment.qdrant.requests == [("/healthz", f"{GATEWAY}:{deployment.gateway_port}")]
     # AND it talked to Portainer over verified TLS: the certificate read through the node
     # was pinned in the deployer's pins file
     sha = leaf_certificate(fake.certificate_pem).sha256
@@ -375,26 +430,20 @@ def add_bulk_stacks(configs: Path) -> None:
             f"{lines}",
             encoding="utf-8",
         )
-    stacks = configs / "stacks.yaml"
-    stacks.write_text(
-        stacks.read_text(encoding="utf-8")
-        + "".join(f"  {name}:\n    compose_file: stacks/{name}/compose.yaml\n" for name in names),
-        encoding="utf-8",
-    )
-    guests = configs / "guests.yaml"
-    text = guests.read_text(encoding="utf-8")
-    assert text.count("stacks: [qdrant]") == 1
-    guests.write_text(
-        text.replace("stacks: [qdrant]", f"stacks: [qdrant, {', '.join(names)}]"),
-        encoding="utf-8",
-    )
+    for name in names:
+        set_field("stacks.yaml", f"stacks.{name}", {"compose_file": f"stacks/{name}/compose.yaml"})(
+            configs
+        )
+    update_field("guests.yaml", "vms.1002.stacks", lambda stacks: [*stacks, *names])(configs)
 
 
 @pytest.fixture
-def large_deployment(tmp_path: Path, ssh: tuple[Agent, GuestSshd]) -> Iterator[Deployment]:
+def large_deployment(
+    tmp_path: Path, ssh: tuple[Agent, GuestSshd], nginx: Nginx
+) -> Iterator[Deployment]:
     terraform_binary()  # skip loudly when terraform is missing
-    with FakePortainer() as fake, FakeAgent(host="127.0.0.102") as agent:
-        yield deploy(tmp_path, ssh, fake, agent, prepare=add_bulk_stacks)
+    with contextlib.ExitStack() as stack:
+        yield deploy(stack, tmp_path, ssh, nginx, prepare=add_bulk_stacks)
 
 
 def test_a_desired_state_of_more_than_1_mib_after_compression_converges(
@@ -431,3 +480,37 @@ def test_a_desired_state_of_more_than_1_mib_after_compression_converges(
     second = deployment.apply_portainer()
     assert "No changes." in second
     assert deployment.fake.writes() == []
+
+
+def test_an_unhealthy_stack_fails_the_apply_saying_why_then_passes_once_up(
+    deployment: Deployment,
+) -> None:
+    fake = deployment.fake
+    # GIVEN Qdrant's container crash-loops, printing the key it was given
+    fake.set_service(
+        "qdrant",
+        "qdrant",
+        state="restarting",
+        exit_code=101,
+        restart_count=3,
+        logs=[("stderr", f"Error: invalid api key {QDRANT_KEY}")],
+    )
+    # WHEN the post-apply stack is applied
+    failed = deployment.apply_portainer(expect_failure=True)
+    # THEN the apply fails naming the stack, its service and state, and its last log lines,
+    # with the key masked
+    assert (
+        "x stack qdrant: created, unhealthy - service qdrant: restarting "
+        "(restarted 3 times, last exit code 101)"
+    ) in failed
+    assert "| Error: invalid api key ***" in failed
+    assert QDRANT_KEY not in failed
+    assert deployment.qdrant.requests == []  # no probe while the service is down
+    # WHEN the service runs again and the same configuration is applied
+    fake.set_service("qdrant", "qdrant")
+    fake.clear_log()
+    passed = deployment.apply_portainer()
+    # THEN the tainted step ran again, wrote nothing, and found the stack up
+    assert "= stack qdrant: unchanged, healthy" in passed
+    assert fake.writes() == []
+    assert len(deployment.qdrant.requests) == 1

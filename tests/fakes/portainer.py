@@ -18,7 +18,8 @@ Usage::
 
 Fault injection: :meth:`set_latency`, :meth:`fail_next`, :meth:`drop_next`,
 :meth:`expire_tokens`, :meth:`race_on_create`, :meth:`race_on_endpoint_create`,
-:meth:`fail_deploy`; plus the login rate limiter
+:meth:`fail_deploy`, :meth:`set_service` (what a stack's containers do, seen through the Docker
+proxy, tests/fakes/docker.py); plus the login rate limiter
 (more than ``auth_rate_limit`` requests/s on ``/api/auth`` bans the client for good) and the
 admin-init timeout (:attr:`admin_init_timed_out`). :attr:`log` records every request.
 """
@@ -44,6 +45,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.docker import FakeContainer, ServiceBehaviour, containers_of, respond
 from tests.fakes.server import BackgroundServer, DropConnectionError
 from tests.fakes.tls import ca_bundle_path, server_identity
 
@@ -139,6 +141,7 @@ class RequestRecord:
     auth: str = "none"  # "api-key", "bearer", "both" or "none"
     cookie: bool = False
     body: Any = None  # parsed JSON body or form fields (for assertions)
+    content_type: str = ""  # the body's media type ("" without a body)
 
     @property
     def is_write(self) -> bool:
@@ -177,6 +180,7 @@ class FakeStack:
     deploy_until: float = 0.0
     deploy_fails: bool = False
     deployment_status: list[dict[str, Any]] = field(default_factory=list)
+    deployments: int = 0  # each one recreates the stack's containers (new ids)
 
     def settle(self) -> None:
         """Finish a deployment whose time is up (Status 3 -> 1, or 4 on failure)."""
@@ -282,6 +286,7 @@ class FakePortainer:
         self._races: dict[str, str | None] = {}  # normalized name -> owner env value
         self._failing_deploys: set[str] = set()
         self._endpoint_races: dict[str, str] = {}
+        self._services: dict[tuple[str, str], ServiceBehaviour] = {}
         self._routes = Map(
             [
                 Rule("/api/auth", methods=["POST"], endpoint="auth"),
@@ -296,6 +301,7 @@ class FakePortainer:
                 Rule("/api/endpoints/<int:id>", methods=["GET"], endpoint="endpoint_get"),
                 Rule("/api/endpoints/<int:id>", methods=["PUT"], endpoint="endpoint_update"),
                 Rule("/api/endpoints/<int:id>", methods=["DELETE"], endpoint="endpoint_delete"),
+                Rule("/api/endpoints/<int:id>/docker/<path:rest>", endpoint="docker"),
                 Rule("/api/stacks", methods=["GET"], endpoint="stack_list"),
                 Rule("/api/stacks/<int:id>", methods=["GET"], endpoint="stack_get"),
                 Rule("/api/stacks/<int:id>", methods=["PUT"], endpoint="stack_update"),
@@ -524,6 +530,19 @@ class FakePortainer:
         with self._lock:
             self._failing_deploys.add(normalize(name))
 
+    def set_service(self, stack: str, service: str, **behaviour: Any) -> None:
+        """From now on, the containers of ``service`` in stack ``stack`` behave as
+        :class:`~tests.fakes.docker.ServiceBehaviour` (``state``, ``health``, ``exit_code``,
+        ``restart_count``, ``logs``, ...) says, on every environment; without arguments they
+        run (and are healthy) again."""
+        with self._lock:
+            self._services[(normalize(stack), service)] = ServiceBehaviour(**behaviour)
+
+    def containers(self, endpoint_id: int) -> list[FakeContainer]:
+        """The containers of the environment's stacks, as its Docker reports them now."""
+        with self._lock:
+            return containers_of(self.stacks(endpoint_id), dict(self._services))
+
     # ------------------------------------------------------------------ WSGI
 
     def __call__(
@@ -531,7 +550,10 @@ class FakePortainer:
     ) -> Iterable[bytes]:
         request = Request(environ)
         record = RequestRecord(
-            method=request.method, path=request.path, query=request.query_string.decode()
+            method=request.method,
+            path=request.path,
+            query=request.query_string.decode(),
+            content_type=request.mimetype,
         )
         with self._lock:
             self.log.append(record)
@@ -987,6 +1009,13 @@ class FakePortainer:
             del self._endpoints[id]
         return Response(status=204)
 
+    def _h_docker(self, request: Request, user: str, id: int, rest: str) -> Response:
+        """Portainer's Docker proxy: the Engine API of the environment (tests/fakes/docker.py)."""
+        with self._lock:
+            self._endpoint(id)
+            containers = containers_of(self.stacks(id), dict(self._services))
+        return respond(request.method, rest, request.args, containers)
+
     # ------------------------------------------------------------------ stacks
 
     def _stack(self, stack_id: int) -> FakeStack:
@@ -1009,6 +1038,7 @@ class FakePortainer:
 
     def _deploy(self, stack: FakeStack) -> None:
         stack.status = 3
+        stack.deployments += 1
         stack.deploy_until = (
             math.inf if self._holding_deploys else time.monotonic() + self.deploy_seconds
         )

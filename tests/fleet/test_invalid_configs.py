@@ -449,6 +449,44 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
             "for the markers Phoenix sets on its stacks"
         ],
     ),
+    (
+        "probe_on_a_port_the_stack_does_not_publish",
+        set_field("stacks.yaml", "stacks.qdrant.health.probes.0.port", 6335),
+        [
+            f"{S}: stacks.qdrant.health.probes.0.port: compose file {QDRANT_COMPOSE} does not "
+            "publish port 6335 (published: 6333, 6334); a probe reaches the stack through a "
+            "port its compose file publishes"
+        ],
+    ),
+    (
+        "probe_path_without_a_leading_slash",
+        set_field("stacks.yaml", "stacks.qdrant.health.probes.0.path", "healthz"),
+        [
+            f"{S}: stacks.qdrant.health.probes.0.path: 'healthz' is not a valid probe path: a "
+            "URL path starting with '/', optionally with a query, like /healthz or "
+            "/ready?full=1"
+        ],
+    ),
+    (
+        "probe_query_holding_a_credential",
+        set_field(
+            "stacks.yaml", "stacks.qdrant.health.probes.0.path", "/healthz?api_key=0f5b3c1e9d8a7b6c"
+        ),
+        [
+            # the value is not echoed
+            f"{S}: stacks.qdrant.health.probes.0.path: query parameter 'api_key' looks like a "
+            "credential; a probe carries none (it is written to the plan and sent in clear): "
+            "probe a path that answers without one, such as Qdrant's /healthz"
+        ],
+    ),
+    (
+        "probe_status_that_is_no_http_status",
+        set_field("stacks.yaml", "stacks.qdrant.health.probes.0.status", 2000),
+        [
+            f"{S}: stacks.qdrant.health.probes.0.status: Input should be less than or equal "
+            "to 599 (got 2000)"
+        ],
+    ),
     # --- gateway ----------------------------------------------------------------------------
     (
         "route_to_an_undeclared_guest",

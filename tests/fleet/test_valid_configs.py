@@ -64,6 +64,31 @@ def test_reference_fleet_validates() -> None:
     assert fleet.compose["qdrant"].published_ports == frozenset({6333, 6334})
     assert fleet.portainer is not None
     assert fleet.portainer.version == "2.44.0"
+    (probe,) = fleet.stacks.stacks["qdrant"].health.probes
+    assert (probe.port, probe.path, probe.status) == (6333, "/healthz", 200)
+
+
+def test_services_compose_does_not_start_are_not_expected_to_run(config_dir: Path) -> None:
+    # GIVEN a compose file with a service behind a profile and one scaled to zero
+    compose = config_dir / "stacks/qdrant/compose.yaml"
+    compose.write_text(
+        compose.read_text(encoding="utf-8")
+        + "  debug:\n    image: busybox:1.36\n    profiles: [debug]\n"
+        + "  spare:\n    image: busybox:1.36\n    deploy: {replicas: 0}\n"
+        + "  backup:\n    image: busybox:1.36\n    scale: 0\n",
+        encoding="utf-8",
+    )
+    # WHEN the fleet loads THEN only the service `docker compose up` starts must run
+    compose_file = load_fleet(config_dir).compose["qdrant"]
+    assert compose_file.services == ("backup", "debug", "qdrant", "spare")
+    assert compose_file.started_services == ("qdrant",)
+
+
+def test_health_defaults_to_no_probe(config_dir: Path) -> None:
+    # GIVEN a stack without a health section
+    set_field("stacks.yaml", "stacks.qdrant.health", {})(config_dir)
+    # WHEN it loads THEN it has no probe (its services must still run)
+    assert load_fleet(config_dir).stacks.stacks["qdrant"].health.probes == []
 
 
 def test_json_configs_load_into_the_same_fleet(config_dir: Path) -> None:

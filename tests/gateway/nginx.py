@@ -273,7 +273,10 @@ def free_port() -> int:
 class RunningNginx:
     """nginx in the foreground on loopback; a context manager that always stops it."""
 
-    def __init__(self, nginx: Nginx, site_text: str, prefix: Path, port: int) -> None:
+    def __init__(
+        self, nginx: Nginx, site_text: str, prefix: Path, port: int, host: str = "127.0.0.1"
+    ) -> None:
+        """``host``:``port`` is where the site listens (readiness is checked there)."""
         prefix.mkdir(parents=True, exist_ok=True)
         site = prefix / "phoenix-gateway.conf"
         site.write_text(site_text, encoding="utf-8")
@@ -282,6 +285,7 @@ class RunningNginx:
         self._log = prefix / "stderr.log"
         self._nginx = nginx
         self._prefix = prefix
+        self.host = host
         self.port = port
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -323,11 +327,13 @@ class RunningNginx:
             if self._process.poll() is not None:
                 raise RuntimeError(f"nginx exited with {self._process.returncode}:\n{self.log()}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                with socket.create_connection((self.host, self.port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"nginx did not listen on 127.0.0.1:{self.port} in time:\n{self.log()}")
+        raise RuntimeError(
+            f"nginx did not listen on {self.host}:{self.port} in time:\n{self.log()}"
+        )
 
 
 def main() -> int:

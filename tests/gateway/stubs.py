@@ -107,3 +107,44 @@ class UpgradeEchoServer:
                     connection.sendall(chunk)
             except OSError:
                 return
+
+
+class HealthStub:
+    """A service's health endpoint on loopback: ``status`` at ``path``, 404 anywhere else. It
+    records each request (raw URI, Host header) and can go away and come back on its port."""
+
+    def __init__(self, host: str, path: str = "/healthz", status: int = 200, port: int = 0) -> None:
+        self.host = host
+        self.path = path
+        self.status = status
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._server: BackgroundServer | None = BackgroundServer(self._app, host, port, None)
+        self.port = self._server.port
+
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        uri = environ["REQUEST_URI"]
+        with self._lock:
+            self.requests.append((uri, environ.get("HTTP_HOST", "")))
+        status = self.status if uri == self.path else 404
+        start_response(f"{status} Stub", [("Content-Type", "text/plain")])
+        return [b"ok\n" if status == self.status else b"not here\n"]
+
+    def start(self) -> HealthStub:
+        """Listen (again, on the same port after `stop`)."""
+        if self._server is None:
+            self._server = BackgroundServer(self._app, self.host, self.port, None)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening: connections to the port are refused."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> HealthStub:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

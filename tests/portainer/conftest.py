@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from portainer.cli import main
 from rehearsal.ssh import Agent, GuestSshd
@@ -34,6 +35,8 @@ FAST = [
     "0.3",
     "--deploy-timeout",
     "5",
+    "--health-timeout",
+    "5",
     "--poll-interval",
     "0.02",
     "--retry-backoff",
@@ -48,15 +51,39 @@ def stack_doc(
     compose: str = "services:\n  app:\n    image: nginx:1.27\n",
     env: dict[str, str] | None = None,
     secret_env: dict[str, str] | None = None,
+    services: Sequence[str] | None = None,
+    probes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """One desired stack as the infra stack's output publishes it."""
+    """One desired stack as the infra stack's output publishes it. `services` (default: the
+    compose file's) must run once it is up, and `probes` (see `probe_doc`) must answer."""
     return {
         "name": name,
         "compose": compose,
         "compose_sha256": hashlib.sha256(compose.encode("utf-8")).hexdigest(),
         "env": [{"name": k, "value": v} for k, v in sorted((env or {}).items())],
         "secret_env": [{"name": k, "from_env": v} for k, v in sorted((secret_env or {}).items())],
+        "health": {
+            "services": sorted(yaml.safe_load(compose)["services"])
+            if services is None
+            else list(services),
+            "probes": list(probes),
+        },
     }
+
+
+def probe_doc(
+    url: str,
+    *,
+    path: str = "/healthz",
+    port: int = 6333,
+    status: int = 200,
+    route: str | None = None,
+) -> dict[str, Any]:
+    """One desired HTTP probe with a single target: `url`, through gateway `route` if given."""
+    target: dict[str, Any] = {"url": url}
+    if route is not None:
+        target["route"] = route
+    return {"port": port, "path": path, "status": status, "targets": [target]}
 
 
 def agent_doc(name: str, url: str, stacks: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:

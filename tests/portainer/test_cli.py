@@ -118,6 +118,21 @@ def test_detailed_exitcode_and_json_report(
         "reasons": [],
         "error": None,
         "id": fake.stacks()[0].id,
+        # AND the stack was up: its compose service's container runs (no probe declared)
+        "health": {
+            "healthy": True,
+            "services": [
+                {
+                    "name": "app",
+                    "ok": True,
+                    "detail": "running",
+                    "containers": [{"name": "qdrant-app-1", "state": "running", "health": None}],
+                    "logs": {},
+                }
+            ],
+            "probes": [],
+            "error": None,
+        },
     }
     assert second.json()["summary"] == {"unchanged": 2}
 

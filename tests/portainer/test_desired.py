@@ -18,7 +18,7 @@ from portainer.desired import (
     load_outputs_file,
     parse_desired_state,
 )
-from tests.portainer.conftest import agent_doc, desired_doc, stack_doc
+from tests.portainer.conftest import agent_doc, desired_doc, probe_doc, stack_doc
 
 
 def reference() -> dict[str, Any]:
@@ -118,6 +118,24 @@ def test_loads_base64gzip_env_var() -> None:
             "reserved",
         ),
         (lambda d: d["agents"].append(dict(d["agents"][0])), "declared twice"),
+        (
+            lambda d: d["agents"][0]["stacks"][0]["health"].update(
+                probes=[probe_doc("https://10.0.0.153/qdrant/healthz")]
+            ),
+            "http://<host>",
+        ),
+        (
+            lambda d: d["agents"][0]["stacks"][0]["health"].update(
+                probes=[probe_doc("http://10.0.0.153/a b")]
+            ),
+            "http://<host>",
+        ),
+        (
+            lambda d: d["agents"][0]["stacks"][0]["health"].update(
+                probes=[{**probe_doc("http://10.0.0.102:6333/healthz"), "targets": []}]
+            ),
+            "targets",
+        ),
     ],
 )
 def test_fails_when_the_contract_is_violated(mutate: Any, message: str) -> None:
@@ -202,3 +220,28 @@ def test_fails_when_a_certificate_source_could_smuggle_ssh_options(
     document["server"]["certificate_source"] = {**source, field: value}
     with pytest.raises(DesiredStateError, match=f"certificate_source.{field}"):
         parse_desired_state(document)
+
+
+def test_health_names_the_services_and_where_each_probe_goes() -> None:
+    # GIVEN a stack whose probe goes through a gateway virtual host
+    document = reference()
+    probe = probe_doc("http://10.0.0.153/healthz", route="qdrant.phoenix.local/")
+    probe["targets"][0]["host"] = "qdrant.phoenix.local"
+    document["agents"][0]["stacks"][0]["health"]["probes"] = [probe]
+    # WHEN parsing THEN the services and the probe's target are there, labelled for messages
+    health = parse_desired_state(document).agents[0].stacks[0].health
+    assert health.services == ("app",)
+    (target,) = health.probes[0].targets
+    assert target.label == (
+        "http://10.0.0.153/healthz "
+        "(gateway route qdrant.phoenix.local/, Host: qdrant.phoenix.local)"
+    )
+
+
+def test_outputs_from_before_health_checks_still_load() -> None:
+    # GIVEN a stack written before health checks (no `health` key)
+    document = reference()
+    del document["agents"][0]["stacks"][0]["health"]
+    # WHEN parsing THEN it has no declared services or probes: every container must run
+    health = parse_desired_state(document).agents[0].stacks[0].health
+    assert (health.services, health.probes) == ((), ())

@@ -194,3 +194,57 @@ def test_the_fake_ca_bundle_is_removed_when_the_process_ends() -> None:
     path = Path(result.stdout.strip())
     assert path.name.startswith("phoenix-fake-ca-")
     assert not path.exists()
+
+
+def test_docker_proxy_serves_the_containers_of_the_stacks_as_docker_does(
+    raw: Raw, fake: FakePortainer
+) -> None:
+    # GIVEN a deployed stack with one service, crashing
+    endpoint = fake.seed_endpoint("e1", "tcp://127.0.0.102:9001")["Id"]
+    fake.seed_stack(endpoint, "qdrant", "services:\n  qdrant:\n    image: qdrant/qdrant:v1\n")
+    fake.set_service(
+        "qdrant", "qdrant", state="restarting", exit_code=1, logs=["a", ("stderr", "b")]
+    )
+    docker = f"/api/endpoints/{endpoint}/docker"
+    # WHEN listing without all=1 THEN a restarting container is listed (Docker counts it running)
+    label = json.dumps({"label": ["com.docker.compose.project=qdrant"]})
+    (listed,) = raw("GET", f"{docker}/containers/json", params={"filters": label}).json()
+    assert listed["Labels"]["com.docker.compose.service"] == "qdrant"
+    assert listed["State"] == "restarting"
+    # AND another project's filter finds nothing; a versioned path works the same
+    other = json.dumps({"label": ["com.docker.compose.project=other"]})
+    assert raw("GET", f"{docker}/v1.41/containers/json", params={"filters": other}).json() == []
+    # AND inspect says restarting while Running is true, as Docker does
+    state = raw("GET", f"{docker}/containers/{listed['Id']}/json").json()["State"]
+    assert (state["Status"], state["Running"], state["Restarting"]) == ("restarting", True, True)
+    # AND the logs are Docker's multiplexed stream: 8-byte headers, stream 1 then 2
+    logs = raw(
+        "GET", f"{docker}/containers/{listed['Id']}/logs", params={"stdout": "1", "stderr": "1"}
+    )
+    assert logs.headers["Content-Type"] == "application/vnd.docker.multiplexed-stream"
+    assert logs.content == b"\x01\x00\x00\x00\x00\x00\x00\x02a\n\x02\x00\x00\x00\x00\x00\x00\x02b\n"
+
+
+def test_docker_proxy_is_strict(raw: Raw, fake: FakePortainer) -> None:
+    endpoint = fake.seed_endpoint("e1", "tcp://127.0.0.102:9001")["Id"]
+    fake.seed_stack(endpoint, "web", "services:\n  app:\n    image: nginx:1.27\n")
+    docker = f"/api/endpoints/{endpoint}/docker"
+    (container,) = raw("GET", f"{docker}/containers/json").json()
+    logs = f"{docker}/containers/{container['Id']}/logs"
+    # Docker's own answers: unknown path, unknown container, no stream chosen, bad filter
+    unknown = raw("GET", f"{docker}/nothing/here")
+    assert (unknown.status_code, unknown.json()) == (404, {"message": "page not found"})
+    assert raw("GET", f"{docker}/containers/f00/json").json() == {
+        "message": "No such container: f00"
+    }
+    assert raw("GET", logs).json() == {
+        "message": "Bad parameters: you must choose at least one stream"
+    }
+    bad_filter = raw("GET", f"{docker}/containers/json", params={"filters": '{"nope": ["x"]}'})
+    assert (bad_filter.status_code, bad_filter.json()["message"]) == (400, "invalid filter 'nope'")
+    # stricter than Docker: unknown parameters and never-ending follows are refused
+    assert raw("GET", f"{docker}/containers/json", params={"al": "1"}).status_code == 400
+    assert raw("GET", logs, params={"stdout": "1", "follow": "1"}).status_code == 400
+    # Portainer's side: the environment must exist, and the caller be authenticated
+    assert raw("GET", "/api/endpoints/99/docker/containers/json").status_code == 404
+    assert Raw(fake, None)("GET", f"{docker}/containers/json").status_code == 401

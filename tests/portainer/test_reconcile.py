@@ -88,7 +88,7 @@ def test_changed_compose_causes_exactly_one_update(
     assert writes[0].body["StackFileContent"] == COMPOSE_V2
     assert {p["name"] for p in writes[0].body["Env"]} == {"PHOENIX_OWNER", "PHOENIX_COMPOSE_SHA256"}
     assert fake.stack(endpoint_id, "qdrant").content == COMPOSE_V2  # type: ignore[union-attr]
-    assert "~ stack qdrant: updated - compose changed" in result.out
+    assert "~ stack qdrant: updated, healthy - compose changed" in result.out
 
 
 def test_env_change_updates_and_keeps_the_full_list(
@@ -504,7 +504,7 @@ def test_edits_outside_phoenix_are_found_with_verify_files(
     desired = desired_doc([agent_doc("drphoenix", agent.url, [stack_doc("qdrant")])])
     assert run(desired).code == 0
     [stack] = fake.stacks()
-    stack.content = "services: {}  # edited by hand\n"
+    stack.content += "# edited by hand\n"
     fake.clear_log()
     # WHEN reconciling normally, the hash marker is trusted (no file fetch, no write)
     trusted = run(desired)
@@ -513,7 +513,7 @@ def test_edits_outside_phoenix_are_found_with_verify_files(
     # WHEN reconciling with --verify-files
     verified = run(desired, "--verify-files")
     # THEN the file is compared and restored with one update
-    assert "~ stack qdrant: updated - compose changed" in verified.out
+    assert "~ stack qdrant: updated, healthy - compose changed" in verified.out
     assert fake.stacks()[0].content == stack_doc("qdrant")["compose"]
     assert len(fake.writes()) == 1
 

@@ -89,6 +89,6 @@ def test_unexpected_response_shapes_are_reported_without_values() -> None:
     body = {"Id": 1, "Name": "x", "EndpointId": 1, "Env": [{"name": "K", "value": [SECRET_VALUE]}]}
     # WHEN parsing it THEN the error names the field, never the value
     with pytest.raises(PortainerHTTPError) as caught:
-        PortainerClient._parse(Stack, body, "GET", "/api/stacks/1")
+        PortainerClient.parse(Stack, body, "GET", "/api/stacks/1")
     assert "Env.0.value" in str(caught.value)
     assert SECRET_VALUE not in str(caught.value)

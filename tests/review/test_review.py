@@ -65,8 +65,30 @@ def test_a_fixture_pull_request_reads_as_what_it_does(tmp_path: Path) -> None:
             "(http://10.0.0.102:6333)",
         ),
         ("Portainer", "stack qdrant on drphoenix: updated (compose +1 -1 lines)"),
+        # the new route leads to the port Qdrant's probe asks: the probe goes through it too
+        (
+            "Portainer",
+            "stack qdrant on drphoenix: health check changed "
+            "(+ probe http://10.0.0.153/healthz (Host: qdrant.phoenix.local))",
+        ),
     ]
     assert not result.destructive
+
+
+@pytest.mark.e2e
+def test_a_changed_probe_is_a_health_check_change_not_a_stack_update(tmp_path: Path) -> None:
+    # GIVEN a pull request that only changes the path of Qdrant's probe
+    result = summarise(
+        tmp_path, set_field("stacks.yaml", "stacks.qdrant.health.probes.0.path", "/readyz")
+    )
+    # THEN Portainer gets no write, only another check after the deploy
+    assert lines(result) == [
+        (
+            "Portainer",
+            "stack qdrant on drphoenix: health check changed (+ probe "
+            "http://10.0.0.153/qdrant/readyz, - probe http://10.0.0.153/qdrant/healthz)",
+        )
+    ]
 
 
 @pytest.mark.e2e
