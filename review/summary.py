@@ -290,12 +290,15 @@ def _portainer(
             if was is None:
                 result.add("Portainer", f"{where}: created")
                 continue
+            said = []  # one line per stack, whatever changed about it
             if _written(was) != _written(stack):
-                result.add("Portainer", f"{where}: updated ({_stack_delta(was, stack)})")
+                said.append(f"updated ({_stack_delta(was, stack)})")
             if was.get("health") != stack.get("health"):
                 # Checked after every deploy, never written to Portainer.
                 delta = _health_delta(was.get("health") or {}, stack.get("health") or {})
-                result.add("Portainer", f"{where}: health check changed ({delta})")
+                said.append(f"health check changed ({delta})")
+            if said:
+                result.add("Portainer", f"{where}: {'; '.join(said)}")
         for gone in sorted(set(old_stacks) - {s["name"] for s in agent.get("stacks", [])}):
             result.add(
                 "Portainer",

@@ -26,6 +26,7 @@ admin-init timeout (:attr:`admin_init_timed_out`). :attr:`log` records every req
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import http.client
 import ipaddress
@@ -269,6 +270,7 @@ class FakePortainer:
         self.admin_init_timed_out = False
         self._holding_deploys = False
         self._after: list[tuple[_Fault, Callable[[], object]]] = []
+        self._gathers: list[tuple[_Fault, threading.Barrier]] = []
         self._agent_routes: dict[str, str] = {}
         self.log: list[RequestRecord] = []
         self._lock = threading.RLock()
@@ -501,6 +503,18 @@ class FakePortainer:
         with self._lock:
             self._endpoint_races[name] = url
 
+    def gather(
+        self, method: str, pattern: str, count: int, timeout_s: float = 60.0
+    ) -> Callable[[], bool]:
+        """Hold the next ``count`` matching requests until all of them have arrived: they are
+        answered only once that many are in flight at the same time. Returns a check that says
+        whether they were (False when ``timeout_s`` ran out first, e.g. for a client that sends
+        them one at a time). Proves concurrency without measuring time."""
+        barrier = threading.Barrier(count, timeout=timeout_s)
+        with self._lock:
+            self._gathers.append((_Fault(method, pattern, count, "gather"), barrier))
+        return lambda: not barrier.broken
+
     def after_next(self, method: str, pattern: str, action: Callable[[], object]) -> None:
         """Run ``action`` once the next request matching ``method`` + path glob has been
         handled (before its answer is sent): a test changes the world at an exact point of
@@ -559,6 +573,7 @@ class FakePortainer:
             self.log.append(record)
         if self._latency_s:
             time.sleep(self._latency_s)
+        self._wait_for_company(request.method, request.path)
         fault = self._take_fault(request.method, request.path)
         if fault is not None and fault.kind == "drop-before":
             raise DropConnectionError("fault injection: connection dropped")
@@ -588,6 +603,18 @@ class FakePortainer:
         if request.mimetype == "multipart/form-data":
             return dict(request.form)
         return None
+
+    def _wait_for_company(self, method: str, path: str) -> None:
+        with self._lock:
+            barrier = None
+            for hook, candidate in self._gathers:
+                if hook.matches(method, path):
+                    hook.remaining -= 1
+                    barrier = candidate
+                    break
+        if barrier is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
 
     def _take_after(self, method: str, path: str) -> list[Callable[[], object]]:
         with self._lock:

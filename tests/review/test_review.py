@@ -64,11 +64,11 @@ def test_a_fixture_pull_request_reads_as_what_it_does(tmp_path: Path) -> None:
             "site rewritten and delivered again: + qdrant.phoenix.local/ → drphoenix:6333 "
             "(http://10.0.0.102:6333)",
         ),
-        ("Portainer", "stack qdrant on drphoenix: updated (compose +1 -1 lines)"),
-        # the new route leads to the port Qdrant's probe asks: the probe goes through it too
+        # one line for the stack: the new route leads to the port Qdrant's probe asks, so the
+        # probe goes through it too
         (
             "Portainer",
-            "stack qdrant on drphoenix: health check changed "
+            "stack qdrant on drphoenix: updated (compose +1 -1 lines); health check changed "
             "(+ probe http://10.0.0.153/healthz (Host: qdrant.phoenix.local))",
         ),
     ]
@@ -116,9 +116,9 @@ def test_all_four_edits_in_one_pull_request(tmp_path: Path) -> None:
     rebuilt = lines(result)[0][1]
     assert rebuilt.startswith("drphoenix (VMID 1002 → 1003): **rebuilt**")
     assert "It comes back with memory (MiB): 8192 → 16384." in rebuilt
-    assert lines(result)[2] == (
-        "Portainer",
-        "stack qdrant on drphoenix: updated (compose +1 -1 lines)",
+    # AND one line for the stack: its new route also gives its health probe a new way in
+    assert lines(result)[2][1].startswith(
+        "stack qdrant on drphoenix: updated (compose +1 -1 lines); health check changed (+ probe "
     )
     assert result.destructive
 
