@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from constructs import Construct
+
+from cdk import TerraformResourceLifecycle
 from imports.proxmox.hagroup import Hagroup
 from imports.proxmox.haresource import Haresource
 from imports.proxmox.harule import Harule
-
-from cdk import TerraformResourceLifecycle
 
 from .container import PhoenixContainer
 from .terraform_json import terraform_json_rules

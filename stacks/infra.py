@@ -3,7 +3,6 @@ outputs the post-apply step reads."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from constructs import Construct
@@ -21,8 +20,6 @@ from constructs_lib import (
     CloudImageProps,
     CloudInitSnippet,
     CloudInitSnippetProps,
-    ClusterFirewall,
-    ClusterFirewallProps,
     ContainerTemplateDownload,
     DnsProps,
     FirewallRuleProps,
@@ -32,9 +29,6 @@ from constructs_lib import (
     LxcFeatures,
     NicProps,
     NodeChange,
-    PciMapping,
-    PciMappingEntry,
-    PciMappingProps,
     PciPassthroughProps,
     PhoenixContainer,
     PhoenixContainerProps,
@@ -42,8 +36,6 @@ from constructs_lib import (
     PhoenixVmProps,
     PhoenixVmTemplate,
     PhoenixVmTemplateProps,
-    RemoteConfigFile,
-    RemoteConfigFileProps,
     StartupProps,
 )
 from constructs_lib.bootstrap import (
@@ -54,7 +46,7 @@ from constructs_lib.bootstrap import (
     VmBootstrap,
     render_user_data,
 )
-from constructs_lib.gpu import container_script_commands, nvidia_devices, nvidia_userspace_script
+from constructs_lib.gpu import nvidia_devices
 from constructs_lib.portainer_reconcile import split_desired_state
 from constructs_lib.terraform_json import terraform_json_rules
 from fleet import Fleet
@@ -69,29 +61,20 @@ from fleet.guests import (
     GuestFirewall as GuestFirewallConfig,
 )
 from fleet.proxmox import Network
-from gateway import (
-    STAGED_PATH,
-    GatewaySite,
-    Route,
-    Upstream,
-    install_commands,
-    render_site,
-    site_sha256,
-)
-from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
 
 from .addresses import (
     container_id,
     firewall_id,
-    gpu_mapping_id,
-    gpu_setup_id,
     renumbering_moves,
     snippet_id,
     template_id,
     vm_id,
 )
+from .gateway import gateway_site
+from .gpu import gpu_mappings, gpu_setup
 from .ha import high_availability
 from .outputs import inventory, portainer_desired_state
+from .provider import proxmox_provider
 from .state import state_backend
 
 
@@ -109,41 +92,7 @@ class InfraStack(TerraformStack):
         self.fleet = fleet
         state_backend(self, fleet.state, id_)
         proxmox = fleet.proxmox
-        # Credentials come only from PROXMOX_VE_* environment variables, never the plan.
-        ProxmoxProvider(
-            self,
-            "proxmox",
-            endpoint=str(proxmox.api.endpoint),
-            insecure=proxmox.api.insecure_tls,
-            ssh=[
-                ProxmoxProviderSsh(
-                    username=proxmox.ssh.username,
-                    agent=proxmox.ssh.use_agent,
-                    node_attribute=[
-                        ProxmoxProviderSshNode(
-                            name=name,
-                            address=node.address,
-                            port=node.ssh_port if node.ssh_port != 22 else None,
-                        )
-                        for name, node in sorted(proxmox.nodes.items())
-                    ],
-                )
-            ],
-        )
-
-        if proxmox.cluster_firewall is not None:
-            policy = proxmox.cluster_firewall
-            ClusterFirewall(
-                self,
-                "cluster_firewall",
-                ClusterFirewallProps(
-                    enabled=policy.enabled,
-                    input_policy=policy.input_policy.value,
-                    output_policy=policy.output_policy.value,
-                    forward_policy=policy.forward_policy.value,
-                    ebtables=policy.ebtables,
-                ),
-            )
+        proxmox_provider(self, proxmox)
 
         # The agent secret is a sensitive input, set with TF_VAR_portainer_agent_secret.
         self.agent_secret: str | None = None
@@ -188,16 +137,16 @@ class InfraStack(TerraformStack):
                 ),
             )
 
-        self.gpu_mappings = self._gpu_mappings()
+        self.gpu_mappings = gpu_mappings(self, fleet)
         self.vms: dict[int, PhoenixVm] = {
             vmid: self._vm(vmid, vm) for vmid, vm in sorted(fleet.guests.vms.items())
         }
         self.containers: dict[int, PhoenixContainer] = {
             ctid: self._container(ctid, ct) for ctid, ct in sorted(fleet.guests.containers.items())
         }
-        self._gateway()
+        gateway_site(self, fleet, self.containers)
         for ctid, ct in sorted(fleet.guests.containers.items()):
-            self._gpu_setup(ctid, ct)
+            gpu_setup(self, fleet, ctid, ct, self.containers[ctid])
         self.ha = high_availability(self, fleet, self.vms, self.containers)
         for vmid, vm in sorted(fleet.guests.vms.items()):
             self._firewall(vmid, vm.firewall, self.vms[vmid])
@@ -283,66 +232,6 @@ class InfraStack(TerraformStack):
             ),
         )
 
-    def _gpu_mappings(self) -> dict[str, PciMapping]:
-        """One cluster PCI mapping per GPU name a VM uses, with that GPU of every node
-        declaring the name (so the VM can run on any of them)."""
-        fleet = self.fleet
-        used = sorted({name for vm in fleet.guests.vms.values() for name in vm.gpus})
-        mappings: dict[str, PciMapping] = {}
-        for name in used:
-            entries = [
-                PciMappingEntry(
-                    node_name=node_name,
-                    pci_address=gpu.pci_address,
-                    device_id=gpu.device_id,
-                    subsystem_id=gpu.subsystem_id,
-                    iommu_group=gpu.iommu_group,
-                )
-                for node_name, node in sorted(fleet.proxmox.nodes.items())
-                for gpu_name, gpu in node.gpus.items()
-                if gpu_name == name
-            ]
-            mappings[name] = PciMapping(
-                self,
-                gpu_mapping_id(name),
-                PciMappingProps(name=name, entries=entries, comment="Managed by Phoenix"),
-            )
-        return mappings
-
-    def _gpu_setup(self, ctid: int, container: Container) -> None:
-        """NVIDIA user-space libraries of the node's driver, installed in a GPU container
-        through its node (`pct push` and `pct exec` over the SSH login snippets use)."""
-        if not container.gpus:
-            return
-        fleet = self.fleet
-        node = fleet.node(container)
-        if node.nvidia_driver is None:
-            raise ValueError(f"container {ctid}: its node has no nvidia_driver; validate first")
-        ssh = fleet.proxmox.ssh
-        script = nvidia_userspace_script(driver_version=node.nvidia_driver, hostname=container.name)
-        # /run is root's; another login stages the script in its own home.
-        staged = f"/run/phoenix-ct-{ctid}-gpu-setup.sh"
-        if ssh.username != "root":
-            staged = f"/home/{ssh.username}/phoenix-ct-{ctid}-gpu-setup.sh"
-        RemoteConfigFile(
-            self,
-            gpu_setup_id(ctid),
-            RemoteConfigFileProps(
-                guest=self.containers[ctid],
-                host=node.address,
-                port=node.ssh_port,
-                user=ssh.username,
-                content=script,
-                staged_path=staged,
-                commands=container_script_commands(
-                    ctid=ctid,
-                    staged_path=staged,
-                    sha256=hashlib.sha256(script.encode("utf-8")).hexdigest(),
-                    sudo=ssh.username != "root",
-                ),
-            ),
-        )
-
     def _renumbered(self) -> None:
         """`moved` blocks for renumbered guests (see addresses.renumbering_moves)."""
         moves = renumbering_moves(self.fleet)
@@ -385,46 +274,6 @@ class InfraStack(TerraformStack):
             else None,
             nvidia=NvidiaSpec(driver_branch=vm.nvidia_driver) if vm.gpus else None,
         )
-
-    def _gateway(self) -> None:
-        """The Nginx site generated from gateway.yaml, delivered to its container over SSH."""
-        gateway = self.fleet.gateway
-        if gateway is None:
-            return
-        routes = [
-            Route(
-                path=route.path,
-                strip_path=route.strip_path,
-                host=route.host,
-                upstream=Upstream(
-                    address=self._static_address(route.to.guest)[1],
-                    port=route.to.port,
-                    scheme=route.to.scheme,
-                ),
-                name=f"{route.to.guest}:{route.to.port}",
-            )
-            for route in gateway.routes
-        ]
-        site = render_site(GatewaySite(routes=routes, listen_port=gateway.listen_port))
-        vmid, address = self._static_address(gateway.guest)
-        RemoteConfigFile(
-            self,
-            "gateway_site",
-            RemoteConfigFileProps(
-                guest=self.containers[vmid],
-                host=address,
-                content=site,
-                staged_path=STAGED_PATH,
-                commands=install_commands(sha256=site_sha256(site)),
-            ),
-        )
-
-    def _static_address(self, name: str) -> tuple[int, str]:
-        """VMID and static address of a guest the fleet checks already required to have one."""
-        guest = self.fleet.guest_named(name)
-        if guest is None or guest.address is None:
-            raise ValueError(f"guest {name!r} has no static address; validate the fleet first")
-        return guest.vmid, str(guest.address)
 
     def _firewall(
         self, vmid: int, config: GuestFirewallConfig | None, guest: PhoenixVm | PhoenixContainer
