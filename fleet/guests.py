@@ -16,18 +16,16 @@ from pydantic import (
     StrictInt,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from .base import ConfigModel
+from .firewall import GuestFirewall
 from .ha import GuestHa
-from .hints import shown
+from .images import CloudImage, OsTemplate
 from .types import (
     AbsolutePath,
     BridgeName,
     DatastoreId,
-    FirewallAction,
-    FirewallAddress,
     GpuName,
     GuestIp,
     GuestName,
@@ -38,7 +36,6 @@ from .types import (
     NetworkName,
     NodeName,
     Port,
-    PortList,
     SshPublicKey,
     StackName,
     Tag,
@@ -47,7 +44,6 @@ from .types import (
     VlanId,
     VmId,
     VmIdKey,
-    WebUrl,
 )
 
 Tags = Annotated[list[Tag], Unique(what="tag")]
@@ -90,68 +86,6 @@ class GuestNetwork(ConfigModel):
     def address(self) -> IPv4Address | None:
         """The static address without prefix length, or None with DHCP."""
         return None if self.ip == "dhcp" else self.ip.ip
-
-
-class FirewallRule(ConfigModel):
-    """One Proxmox firewall rule on a guest."""
-
-    direction: Literal["in", "out"] = "in"
-    """Traffic direction seen from the guest. Default: in."""
-    action: FirewallAction = FirewallAction.ACCEPT
-    """What a matching packet gets. Default: ACCEPT."""
-    macro: (
-        Annotated[
-            str,
-            Matches(r"[A-Za-z][A-Za-z0-9]*", "firewall macro", "a Proxmox macro such as SSH"),
-        ]
-        | None
-    ) = None
-    """A Proxmox macro such as `SSH` or `HTTPS` instead of proto/ports. Default: no macro."""
-    proto: Literal["tcp", "udp", "icmp", "ipv6-icmp"] | None = None
-    """IP protocol; required with `dport`/`sport` unless a macro is used. Default: any
-    protocol."""
-    dport: PortList | None = None
-    """Destination port(s): `6333`, `8000:8100` or `80,443`. Default: any port."""
-    sport: PortList | None = None
-    """Source port(s), same syntax as `dport`. Default: any port."""
-    source: FirewallAddress | None = None
-    """Source address, CIDR, range, alias or ipset (`+name`). Default: any source."""
-    dest: FirewallAddress | None = None
-    """Destination address, CIDR, range, alias or ipset. Default: any destination."""
-    comment: str | None = None
-    """Shown in the Proxmox UI. Default: no comment."""
-    log: Literal["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "nolog"] = (
-        "nolog"
-    )
-    """Log level for matches. Default: nolog, matches are not logged."""
-    enabled: StrictBool = True
-    """false keeps the rule in Proxmox but inactive. Default: true."""
-
-    @model_validator(mode="after")
-    def _ports_need_protocol(self) -> FirewallRule:
-        ports = " and ".join(name for name in ("dport", "sport") if getattr(self, name))
-        if self.macro and self.proto:
-            raise ValueError(
-                f"give either macro {shown(self.macro)} or proto {shown(self.proto)}, not both"
-            )
-        if ports and not (self.proto or self.macro):
-            raise ValueError(f"a rule with {ports} needs proto: tcp or udp (or a macro)")
-        if ports and self.proto in ("icmp", "ipv6-icmp"):
-            raise ValueError(f"{self.proto} has no ports; drop {ports} or use tcp/udp")
-        return self
-
-
-class GuestFirewall(ConfigModel):
-    """The Proxmox firewall of one guest: options plus rules. Declaring it enables it."""
-
-    enabled: StrictBool = True
-    """Filter the guest's traffic. Default: true (declaring the block means it)."""
-    input_policy: FirewallAction = FirewallAction.DROP
-    """What happens to inbound traffic no rule accepts. Default: DROP."""
-    output_policy: FirewallAction = FirewallAction.ACCEPT
-    """What happens to outbound traffic no rule matches. Default: ACCEPT."""
-    rules: list[FirewallRule] = []
-    """Evaluated in order. Default: empty, only the policies apply."""
 
 
 class NfsVolume(ConfigModel):
@@ -221,50 +155,6 @@ class GuestBase(ConfigModel):
     """Manage the guest with the Proxmox HA manager, so it comes back on another node when its
     node fails (`ha: {}`, or with a group). Its disks must be on `shared_storage`. Default: not
     HA, it stays down with its node."""
-
-
-_DIGEST_LENGTH = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
-
-
-class ImageChecksum(ConfigModel):
-    """Expected digest of a downloaded image."""
-
-    algorithm: Literal["md5", "sha1", "sha224", "sha256", "sha384", "sha512"] = "sha256"
-    """Digest algorithm. Default: sha256."""
-    value: Annotated[
-        str, Matches(r"[0-9a-fA-F]{32,128}", "checksum", "hexadecimal digits of the digest")
-    ]
-    """Hex digest, as published next to the image."""
-
-    @field_validator("value")
-    @classmethod
-    def _length_fits(cls, value: str, info: ValidationInfo) -> str:
-        algorithm = info.data.get("algorithm")
-        expected = _DIGEST_LENGTH.get(str(algorithm))
-        if expected is not None and len(value) != expected:
-            raise ValueError(
-                f"a {algorithm} digest has {expected} hex digits, this one has {len(value)}"
-            )
-        return value.lower()
-
-
-class CloudImage(ConfigModel):
-    """A cloud image Proxmox downloads itself (`proxmox_download_file`, content `import`)."""
-
-    url: WebUrl
-    """Where the node downloads the image from."""
-    file_name: Annotated[
-        str,
-        Matches(
-            r"[A-Za-z0-9._-]+\.(qcow2|raw)",
-            "image file name",
-            "letters, digits, '.', '_' and '-', ending in .qcow2 or .raw (Proxmox imports only "
-            "those; an Ubuntu or Debian .img cloud image is qcow2: name it .qcow2)",
-        ),
-    ]
-    """Name on the images datastore; `.qcow2` or `.raw` (Proxmox 8.4+ import content)."""
-    checksum: ImageChecksum | None = None
-    """Verify the download. Default: not verified (set it for reproducible templates)."""
 
 
 class VmTemplate(ConfigModel):
@@ -382,64 +272,6 @@ class ContainerFeatures(ConfigModel):
     mount: Annotated[list[Literal["nfs", "cifs"]], Unique(what="file system")] = []
     """File systems the container may mount itself (privileged containers only). Default:
     empty, the container mounts nothing itself."""
-
-
-_TEMPLATE_SUFFIXES = (".tar.gz", ".tar.xz", ".tar.zst")
-"""Container templates Proxmox accepts (`vztmpl` content)."""
-
-
-class OsTemplate(ConfigModel):
-    """The container's root file system image: an existing volume or a download."""
-
-    file_id: (
-        Annotated[
-            str,
-            Matches(
-                r"[A-Za-z][A-Za-z0-9\-_.]*:vztmpl/.+",
-                "template volume",
-                "<storage>:vztmpl/<file>, like local:vztmpl/debian-12-standard_amd64.tar.zst",
-            ),
-        ]
-        | None
-    ) = None
-    """Existing template volume, e.g. `local:vztmpl/debian-12-standard_12.12-1_amd64.tar.zst`.
-    Default: none, then `url` is required."""
-    url: WebUrl | None = None
-    """Download the template onto the images datastore from this URL instead. Default: none,
-    then `file_id` is required."""
-    type: Literal[
-        "alpine",
-        "archlinux",
-        "centos",
-        "debian",
-        "devuan",
-        "fedora",
-        "gentoo",
-        "nixos",
-        "opensuse",
-        "ubuntu",
-        "unmanaged",
-    ] = "unmanaged"
-    """Distribution, so Proxmox configures network and host name inside. Default: unmanaged,
-    Proxmox leaves the inside alone."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> OsTemplate:
-        if (self.file_id is None) == (self.url is None):
-            raise ValueError("give exactly one of file_id or url")
-        name = self.download_file_name
-        if name is not None and not name.endswith(_TEMPLATE_SUFFIXES):
-            shown_name = shown(name) if name else "nothing"
-            raise ValueError(
-                f"url: the file name at its end ({shown_name}) must end in "
-                f"{', '.join(_TEMPLATE_SUFFIXES)}: Proxmox stores the download under that name"
-            )
-        return self
-
-    @property
-    def download_file_name(self) -> str | None:
-        """File name of a downloaded template (the last URL segment)."""
-        return None if self.url is None else (self.url.path or "").rsplit("/", 1)[-1]
 
 
 class RootFs(ConfigModel):

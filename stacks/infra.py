@@ -50,15 +50,13 @@ from constructs_lib.gpu import nvidia_devices
 from constructs_lib.portainer_reconcile import split_desired_state
 from constructs_lib.terraform_json import terraform_json_rules
 from fleet import Fleet
+from fleet.firewall import GuestFirewall as GuestFirewallConfig
 from fleet.guests import (
     Container,
     GuestBase,
     GuestNetwork,
     Vm,
     VmFeature,
-)
-from fleet.guests import (
-    GuestFirewall as GuestFirewallConfig,
 )
 from fleet.proxmox import Network
 

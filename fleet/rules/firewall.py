@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from ..guests import FirewallRule, GuestFirewall
+from ..firewall import FirewallRule, GuestFirewall
 from ..types import FirewallAction
 
 # The Proxmox macros a gateway port is usually opened with (TCP ports they admit).
