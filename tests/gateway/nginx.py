@@ -296,7 +296,7 @@ class RunningNginx:
                 [*command, "-c", str(self._conf)], stdout=log, stderr=subprocess.STDOUT
             )
         try:
-            self._wait_until_listening(deadline=time.monotonic() + 10)
+            self._wait_until_listening(deadline=time.monotonic() + 120)  # generous: CI is loaded
         except BaseException:
             self.stop()
             raise

@@ -27,22 +27,24 @@ SERVER_VMID = 1001
 #: Where Portainer keeps its certificate, seen from the VM (the bootstrap's data volume).
 CERT_PATH = "/var/lib/docker/volumes/portainer-server_portainer_data/_data/certs/cert.pem"
 
-#: Short waits so the suite stays fast; every reconcile in the tests uses them.
+#: Quick polls and retries so the suite stays fast; every reconcile in the tests uses them.
+#: Deadlines stay generous (a loaded CI machine is slow, never wrong): a test that wants a wait
+#: to run out passes its own short deadline.
 FAST = [
     "--server-timeout",
-    "3",
+    "30",
     "--agent-timeout",
     "0.3",
     "--deploy-timeout",
-    "5",
+    "60",
     "--health-timeout",
-    "5",
+    "60",
     "--poll-interval",
     "0.02",
     "--retry-backoff",
     "0.01",
     "--request-timeout",
-    "5",
+    "30",
 ]
 
 
