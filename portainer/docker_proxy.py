@@ -5,9 +5,12 @@ environment (through its agent), so paths, query parameters and answers are the 
 (shared/reference/portainer-api.md; the Portainer spec documents the prefix, the Engine API
 the rest). Only reads, three of them:
 
-- ``GET containers/json?all=1&filters={"label":["com.docker.compose.project=<stack>"]}``
-  (ContainerList): every container of a compose project, stopped ones included;
-- ``GET containers/{id}/json`` (ContainerInspect): state, exit code, restart count, health;
+- ``GET containers/json?all=1&filters={"label":["com.docker.compose.project"]}``
+  (ContainerList): every container of every compose project, stopped ones included, with its
+  state and Docker's status line (which says "(healthy)" or "(unhealthy)"): one request per
+  environment and poll, whatever the number of stacks;
+- ``GET containers/{id}/json`` (ContainerInspect): state, exit code, restart count, health,
+  read only for a container the list does not show running and healthy;
 - ``GET containers/{id}/logs?stdout=1&stderr=1&tail=N`` (ContainerLogs): the last lines, in
   Docker's multiplexed stream (8-byte frame headers) unless the container has a TTY.
 
@@ -44,6 +47,8 @@ class ContainerSummary(_Docker):
     Id: str
     Names: tuple[str, ...] = ()
     State: str = ""
+    Status: str = ""
+    """Docker's status line: "Up 2 hours (healthy)", "Up 3 seconds (health: starting)", ..."""
     Labels: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("Names", mode="before")
@@ -60,6 +65,24 @@ class ContainerSummary(_Docker):
     def service(self) -> str:
         """The Compose service it belongs to ('' when unlabelled)."""
         return self.Labels.get(SERVICE_LABEL, "")
+
+    @property
+    def project(self) -> str:
+        """The Compose project (a Portainer stack's normalized name) it belongs to."""
+        return self.Labels.get(PROJECT_LABEL, "")
+
+    @property
+    def display_name(self) -> str:
+        """Its first name without Docker's leading '/'."""
+        return self.Names[0].lstrip("/") if self.Names else self.Id[:12]
+
+    @property
+    def plainly_up(self) -> bool:
+        """Running, and healthy or without a health check, by the list alone: nothing to
+        inspect. Anything else (restarting, exited, a health check starting or failing) is
+        inspected for its exit code, restarts and last check."""
+        status = self.Status.lower()
+        return self.State == "running" and "(health: " not in status and "unhealthy" not in status
 
     @property
     def one_off(self) -> bool:
@@ -142,10 +165,21 @@ class DockerProxy:
     def _path(endpoint_id: int, path: str) -> str:
         return f"/api/endpoints/{endpoint_id}/docker/{path}"
 
+    def compose_containers(self, endpoint_id: int) -> dict[str, list[ContainerSummary]]:
+        """Every container of every Compose project on the environment, stopped ones
+        included, by project."""
+        by_project: dict[str, list[ContainerSummary]] = {}
+        for container in self._list(endpoint_id, PROJECT_LABEL):
+            by_project.setdefault(container.project, []).append(container)
+        return by_project
+
     def project_containers(self, endpoint_id: int, project: str) -> list[ContainerSummary]:
         """Every container of Compose project ``project``, stopped ones included."""
+        return self._list(endpoint_id, f"{PROJECT_LABEL}={project}")
+
+    def _list(self, endpoint_id: int, label: str) -> list[ContainerSummary]:
         path = self._path(endpoint_id, "containers/json")
-        filters = json.dumps({"label": [f"{PROJECT_LABEL}={project}"]}, separators=(",", ":"))
+        filters = json.dumps({"label": [label]}, separators=(",", ":"))
         response = self.client.request("GET", path, params={"all": "1", "filters": filters})
         items = self.client.json_body(response, "GET", path)
         if not isinstance(items, list):

@@ -121,12 +121,27 @@ class ServiceVerdict:
         return "; ".join(f"{c.name} {c.detail}" for c in failing)
 
 
+def judge_listed(summary: ContainerSummary) -> ContainerVerdict:
+    """A container the list alone shows running and healthy (``plainly_up``)."""
+    healthy = "(healthy)" in summary.Status.lower()
+    return ContainerVerdict(
+        name=summary.display_name,
+        id=summary.Id,
+        state="running",
+        health="healthy" if healthy else "",
+        ok=True,
+        final=False,
+        detail="running" + (" and healthy" if healthy else ""),
+    )
+
+
 def judge_services(
     expected: Sequence[str],
-    containers: Sequence[tuple[ContainerSummary, ContainerDetails]],
+    containers: Sequence[tuple[ContainerSummary, ContainerDetails | None]],
 ) -> list[ServiceVerdict]:
-    """Group a project's containers by service and judge them. ``expected`` services must
-    each have containers; without a list, every service found counts (at least one)."""
+    """Group a project's containers by service and judge them (by their inspection, or by the
+    list alone when it was not needed). ``expected`` services must each have containers;
+    without a list, every service found counts (at least one)."""
     by_service: dict[str, ServiceVerdict] = {name: ServiceVerdict(name) for name in expected}
     for summary, details in containers:
         if summary.one_off:
@@ -134,7 +149,9 @@ def judge_services(
         if expected and summary.service not in by_service:
             continue  # a service no longer in the compose file (compose up keeps orphans)
         verdict = by_service.setdefault(summary.service, ServiceVerdict(summary.service))
-        verdict.containers.append(judge_container(details))
+        verdict.containers.append(
+            judge_container(details) if details is not None else judge_listed(summary)
+        )
     if not by_service:
         return [ServiceVerdict(ANY_SERVICE)]
     return sorted(by_service.values(), key=lambda v: v.service)

@@ -1,7 +1,8 @@
 """After the writes of an environment: wait, bounded, until its stacks are up, and say why not.
 
-Per environment, every poll reads each pending stack's containers through Portainer's Docker
-proxy (one list, one inspect per container) and, once they are all up, sends the stack's HTTP
+Per environment, every poll lists the containers of all its Compose projects through
+Portainer's Docker proxy (one request for all its stacks), inspects only those the list does
+not show running and healthy, and, once a stack's containers are all up, sends its HTTP
 probes. A stack leaves the wait when it is healthy or when something cannot get better by
 waiting (an exited container); the rest are judged as last seen when the deadline passes. A
 stack that is not healthy then gets the last lines of its failing containers' logs, masked by
@@ -14,8 +15,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+from portainer import normalize_stack_name
 from portainer.client import PortainerClient, PortainerError
-from portainer.docker_proxy import DockerProxy
+from portainer.docker_proxy import ContainerSummary, DockerProxy
 from portainer.health import StackHealth, judge_services
 from portainer.plan import Action, EnvironmentItem, StackItem
 from portainer.probes import Prober
@@ -77,8 +79,14 @@ class HealthChecker:
         pending = list(stacks)
 
         def poll() -> None:
+            try:
+                listed: dict[str, list[ContainerSummary]] | PortainerError = (
+                    self.docker.compose_containers(endpoint_id)
+                )
+            except PortainerError as exc:
+                listed = exc
             for stack in list(pending):
-                health = self._observe(endpoint_id, stack)
+                health = self._observe(endpoint_id, stack, listed)
                 seen[stack.name] = health
                 if health.healthy or health.final:
                     pending.remove(stack)
@@ -102,14 +110,24 @@ class HealthChecker:
             stack.health = health
             self.progress(f"stack {stack.label}: {health.summary()}")
 
-    def _observe(self, endpoint_id: int, stack: StackItem) -> StackHealth:
+    def _observe(
+        self,
+        endpoint_id: int,
+        stack: StackItem,
+        listed: dict[str, list[ContainerSummary]] | PortainerError,
+    ) -> StackHealth:
         """One look at a stack: its containers, then (if they are up) its probes."""
         assert stack.desired is not None
         declared = stack.desired.health
+        if isinstance(listed, PortainerError):
+            return StackHealth(error=str(listed))
         try:
             containers = [
-                (summary, self.docker.inspect(endpoint_id, summary.Id))
-                for summary in self.docker.project_containers(endpoint_id, stack.desired.name)
+                (
+                    summary,
+                    None if summary.plainly_up else self.docker.inspect(endpoint_id, summary.Id),
+                )
+                for summary in listed.get(normalize_stack_name(stack.desired.name), [])
             ]
         except PortainerError as exc:
             return StackHealth(error=str(exc))

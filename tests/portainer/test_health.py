@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -78,10 +79,14 @@ def test_a_healthy_stack_passes(
         }
     ]
     assert upstream.requests == [("/healthz", f"127.0.0.102:{upstream.port}")]
-    # AND Portainer was asked for exactly this stack's containers, through the Docker proxy
+    # AND Portainer's Docker proxy was asked once for the environment's compose containers,
+    # and a container the list shows running was not inspected
     (listed,) = fake.requests("GET", CONTAINERS)
-    assert listed.query.startswith("all=1&filters=")
-    assert "com.docker.compose.project%3Dqdrant" in listed.query
+    assert parse_qs(listed.query) == {
+        "all": ["1"],
+        "filters": ['{"label":["com.docker.compose.project"]}'],
+    }
+    assert fake.requests("GET", INSPECT) == []
 
 
 def test_fails_when_a_service_crash_loops(
@@ -313,3 +318,22 @@ def test_logs_are_masked_when_read_not_only_when_printed(
     health = plan.environments[0].stacks[0].health
     assert health is not None
     assert health.services[0].logs == {"qdrant-qdrant-1": ["key=***"]}
+
+
+def test_a_converged_environment_is_checked_with_one_container_list(
+    fake: FakePortainer, agent: FakeAgent, run: Runner
+) -> None:
+    # GIVEN an environment with ten converged stacks, all running
+    stacks = [stack_doc(f"web{index}") for index in range(10)]
+    desired = desired_doc([agent_doc("drphoenix", agent.url, stacks)])
+    assert run(desired).code == 0
+    fake.clear_log()
+    # WHEN reconciling again
+    result = run(desired)
+    # THEN every stack is reported healthy from one list of the environment's containers:
+    # no request per stack, no inspection of containers the list shows running
+    assert result.code == 0, result.out + result.err
+    assert result.out.count(": unchanged, healthy") == 10
+    assert len(fake.requests("GET", CONTAINERS)) == 1
+    assert fake.requests("GET", INSPECT) == []
+    assert fake.writes() == []
