@@ -20,6 +20,7 @@ A new deployment of the stack recreates its containers (new ids).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -230,7 +231,10 @@ def containers_of(
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def _services(content: str) -> dict[str, dict[str, Any]]:
+    """The services `docker compose up` starts, by name (cached: a list request reads every
+    stack's file, and the bench lists 2,000 of them per re-run; callers only read it)."""
     try:
         document = yaml.safe_load(content)
     except yaml.YAMLError:
