@@ -41,7 +41,7 @@ class CloudInitSnippet(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: CloudInitSnippetProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             f"snippet {props.file_name}",
             [

@@ -135,7 +135,7 @@ class PhoenixContainer(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixContainerProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             f"container {props.vm_id}",
             [
@@ -273,6 +273,8 @@ class PhoenixContainer(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignored)) if ignored else None,
         )
         self.container.override_logical_id(id_)
+        self.terraform_address = f"proxmox_virtual_environment_container.{id_}"
+        """The container's Terraform address (known here: asking the resource is a round trip)."""
         if props.adopt:
             self.container.import_from(f"{props.node_name}/{props.vm_id}")
 

@@ -85,7 +85,7 @@ class GuestFirewall(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: GuestFirewallProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             f"firewall {id_}",
             [
@@ -121,9 +121,8 @@ class GuestFirewall(Construct):
         # Proxmox deletes a guest's firewall with the guest, while `vm_id` stays known across a
         # replacement: tie options and rules to the guest's `id`, which a replacement makes
         # unknown, so Terraform re-creates them with it (and only then).
-        resource = guest.vm if isinstance(guest, PhoenixVm) else guest.container
         # A bare reference: Terraform's JSON syntax reads these strings as expressions.
-        guest_id = f"{resource.terraform_resource_type}.{resource.friendly_unique_id}.id"
+        guest_id = f"{guest.terraform_address}.id"
         with_guest = TerraformResourceLifecycle(replace_triggered_by=[guest_id])
         self.options = VirtualEnvironmentFirewallOptions(
             self,
@@ -199,7 +198,7 @@ class ClusterFirewall(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: ClusterFirewallProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             "cluster firewall",
             [

@@ -67,7 +67,7 @@ class PciMapping(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PciMappingProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         nodes = [entry.node_name for entry in props.entries]
         check(
             f"pci mapping {props.name}",

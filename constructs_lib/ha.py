@@ -68,7 +68,7 @@ class HaResource(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: HaResourceProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         guest = props.guest
         kind = "vm" if isinstance(guest, PhoenixVm) else "ct"
         vmid = guest.props.vm_id
@@ -97,7 +97,7 @@ class HaResource(Construct):
         )
         self.props = props
         resource = guest.vm if isinstance(guest, PhoenixVm) else guest.container
-        address = f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"
+        address = guest.terraform_address
         self.resource_id = f"{kind}:{vmid}"
         self.resource = Haresource(
             self,
@@ -147,7 +147,7 @@ class HaGroup(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: HaGroupProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         version = props.proxmox_version
         check(
             f"ha group {props.name}",

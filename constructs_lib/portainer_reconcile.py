@@ -102,7 +102,7 @@ class PortainerReconcile(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PortainerReconcileProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             f"portainer reconcile {id_}",
             [

@@ -50,7 +50,7 @@ class RemoteConfigFile(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: RemoteConfigFileProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             f"remote file {id_}",
             [

@@ -85,7 +85,7 @@ class PhoenixVmTemplate(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixVmTemplateProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             f"template {props.vm_id}",
             [

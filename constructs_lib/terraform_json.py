@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -103,12 +104,20 @@ def _object_type(cty_type: Any) -> dict[str, Any] | None:
     return None
 
 
+# Scopes whose stack is known to apply the rules. Asking the stack costs three jsii round
+# trips, and every construct asks: most pass their parent, often the stack itself.
+_RULED: weakref.WeakSet[IConstruct] = weakref.WeakSet()
+
+
 def terraform_json_rules(scope: IConstruct) -> None:
     """Make sure the stack holding `scope` applies `TerraformJsonRules` (once per stack)."""
+    if scope in _RULED:
+        return
     stack = TerraformStack.of(scope)
     if stack.node.try_find_child(_MARKER_ID) is None:
         Construct(stack, _MARKER_ID)
         Aspects.of(stack).add(TerraformJsonRules())
+    _RULED.add(scope)
 
 
 @jsii.implements(IAspect)
@@ -118,14 +127,14 @@ class TerraformJsonRules:
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, TerraformElement):
             return
-        body = _body(node)
+        kind, body = _body(node)
         if body is None:
             return
         for key, value in body.items():
             if key not in _STRUCTURAL:
                 _escape(node, key, value)
         if isinstance(node, TerraformResource):
-            _complete_objects(node, body)
+            _complete_objects(node, kind, body)
 
 
 def _escape(node: TerraformElement, path: str, value: Any) -> None:
@@ -160,12 +169,14 @@ def _needs_escaping(value: Any) -> bool:
     return False
 
 
-def _body(node: TerraformElement) -> dict[str, Any] | None:
-    """The element's own configuration, as it will be written (tokens unresolved)."""
+def _body(node: TerraformElement) -> tuple[str, dict[str, Any] | None]:
+    """The element's type (resources and data sources; else "") and own configuration, as it
+    will be written (tokens unresolved)."""
     rendered = node.to_terraform()
+    kind = ""
     if isinstance(node, (TerraformResource, TerraformDataSource)):
         (kinds,) = [rendered[key] for key in ("resource", "data") if key in rendered]
-        (by_name,) = kinds.values()
+        ((kind, by_name),) = kinds.items()
         (body,) = by_name.values()
     elif isinstance(node, (TerraformOutput, TerraformVariable)):
         (section,) = [rendered[key] for key in ("output", "variable") if key in rendered]
@@ -174,16 +185,22 @@ def _body(node: TerraformElement) -> dict[str, Any] | None:
         (configs,) = rendered["provider"].values()
         body = configs[0] if isinstance(configs, list) else configs
     else:
-        return None
-    return body if isinstance(body, dict) else None
+        return kind, None
+    return kind, body if isinstance(body, dict) else None
 
 
-def _complete_objects(node: TerraformResource, body: dict[str, Any]) -> None:
-    for path, keys in object_attributes(node.terraform_resource_type).items():
+def _complete_objects(node: TerraformResource, kind: str, body: dict[str, Any]) -> None:
+    for path, keys in object_attributes(kind).items():
         for override_path, present in _objects_at(body, path.split(".")):
-            for key in keys:
-                if key not in present:
-                    node.add_override(f"{override_path}.{key}", Token.null_value())
+            missing = {key: _null() for key in keys if key not in present}
+            if missing:  # one override per object: cdktf merges it key by key
+                node.add_override(override_path, missing)
+
+
+@functools.cache
+def _null() -> Any:
+    """Terraform's `null` as a cdktf value (one token serves every override: a jsii call each)."""
+    return Token.null_value()
 
 
 def _objects_at(config: Any, parts: list[str], prefix: str = "") -> list[tuple[str, set[str]]]:

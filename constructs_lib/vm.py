@@ -123,7 +123,7 @@ class PhoenixVm(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: PhoenixVmProps) -> None:
         super().__init__(scope, id_)
-        terraform_json_rules(self)
+        terraform_json_rules(scope)
         check(
             f"vm {props.vm_id}",
             [
@@ -250,6 +250,8 @@ class PhoenixVm(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignored)) if ignored else None,
         )
         self.vm.override_logical_id(id_)
+        self.terraform_address = f"proxmox_virtual_environment_vm.{id_}"
+        """The VM's Terraform address (known here: asking the resource is a jsii round trip)."""
         if props.adopt:
             self.vm.import_from(f"{props.node_name}/{props.vm_id}")
 
