@@ -20,7 +20,7 @@ from typing import Any
 
 from constructs import Construct
 
-from cdk import App, DataResource, LocalBackend, TerraformStack
+from cdk import App, DataResource, LocalBackend, TerraformResourceLifecycle, TerraformStack, Token
 from imports.proxmox.download_file import DownloadFile
 from imports.proxmox.provider import ProxmoxProvider, ProxmoxProviderSsh, ProxmoxProviderSshNode
 from imports.proxmox.virtual_environment_cluster_firewall import VirtualEnvironmentClusterFirewall
@@ -33,6 +33,7 @@ from imports.proxmox.virtual_environment_container import (
     VirtualEnvironmentContainerInitializationDns,
     VirtualEnvironmentContainerInitializationIpConfig,
     VirtualEnvironmentContainerInitializationIpConfigIpv4,
+    VirtualEnvironmentContainerInitializationUserAccount,
     VirtualEnvironmentContainerMemory,
     VirtualEnvironmentContainerNetworkInterface,
     VirtualEnvironmentContainerOperatingSystem,
@@ -82,6 +83,9 @@ USER_DATA = (
     "- - mount\n  - -a\n  - -t\n  - nfs\n- - systemctl\n  - enable\n  - --now\n  - docker\n"
     "- - docker\n  - compose\n  - -f\n  - /opt/agent/compose.yaml\n  - up\n  - -d\n"
 )
+
+# The VM network device's keys that neither Phoenix nor the baseline sets.
+NIC_UNSET_KEYS = ("disconnected", "enabled", "mtu", "queues", "rate_limit", "trunks", "vlan_id")
 
 
 class BareStack(TerraformStack):
@@ -143,62 +147,69 @@ class BareStack(TerraformStack):
     def vm(self, index: int) -> None:
         vmid = 10_000 + index
         snippet = self.files[index].id if index < len(self.files) else None
-        self.vms.append(
-            VirtualEnvironmentVm(
-                self,
-                f"vm_{vmid}",
-                node_name="pve",
-                vm_id=vmid,
-                name=f"vm-{index:04d}",
-                description=f"bare VM {index}",
-                tags=["bare", "bench"],
-                clone=VirtualEnvironmentVmClone(vm_id=9000, full=True),
-                cpu=VirtualEnvironmentVmCpu(cores=2, type="x86-64-v2-AES"),
-                memory=VirtualEnvironmentVmMemory(dedicated=2048),
-                disk=[
-                    VirtualEnvironmentVmDisk(
-                        interface="scsi0",
-                        datastore_id="local-lvm",
-                        size=32,
-                        discard="on",
-                        iothread=True,
-                    )
-                ],
-                network_device=[
-                    VirtualEnvironmentVmNetworkDevice(
-                        bridge="vmbr0",
-                        model="virtio",
-                        mac_address=f"BC:24:11:00:{index >> 8 & 0xFF:02X}:{index & 0xFF:02X}",
-                        firewall=True,
-                    )
-                ],
-                initialization=VirtualEnvironmentVmInitialization(
+        vm = VirtualEnvironmentVm(
+            self,
+            f"vm_{vmid}",
+            node_name="pve",
+            vm_id=vmid,
+            name=f"vm-{index:04d}",
+            description=f"bare VM {index}",
+            tags=["bare", "bench"],
+            clone=VirtualEnvironmentVmClone(vm_id=9000, full=True),
+            cpu=VirtualEnvironmentVmCpu(cores=2, type="x86-64-v2-AES"),
+            memory=VirtualEnvironmentVmMemory(dedicated=2048),
+            disk=[
+                VirtualEnvironmentVmDisk(
+                    interface="scsi0",
                     datastore_id="local-lvm",
-                    ip_config=[
-                        VirtualEnvironmentVmInitializationIpConfig(
-                            ipv4=VirtualEnvironmentVmInitializationIpConfigIpv4(
-                                address=f"10.10.{index >> 8}.{index & 0xFF}/16",
-                                gateway="10.10.0.1",
-                            )
+                    size=32,
+                    discard="on",
+                    iothread=True,
+                )
+            ],
+            network_device=[
+                VirtualEnvironmentVmNetworkDevice(
+                    bridge="vmbr0",
+                    model="virtio",
+                    mac_address=f"BC:24:11:00:{index >> 8 & 0xFF:02X}:{index & 0xFF:02X}",
+                    firewall=True,
+                )
+            ],
+            initialization=VirtualEnvironmentVmInitialization(
+                datastore_id="local-lvm",
+                ip_config=[
+                    VirtualEnvironmentVmInitializationIpConfig(
+                        ipv4=VirtualEnvironmentVmInitializationIpConfigIpv4(
+                            address=f"10.10.{index >> 8}.{index & 0xFF}/16",
+                            gateway="10.10.0.1",
                         )
-                    ],
-                    dns=VirtualEnvironmentVmInitializationDns(
-                        servers=["10.10.0.1"], domain="phoenix.local"
-                    ),
-                    user_data_file_id=snippet,
+                    )
+                ],
+                dns=VirtualEnvironmentVmInitializationDns(
+                    servers=["10.10.0.1"], domain="phoenix.local"
                 ),
-                agent=VirtualEnvironmentVmAgent(
-                    enabled=True,
-                    timeout="300s",
-                    wait_for_ip=VirtualEnvironmentVmAgentWaitForIp(ipv4=True),
-                ),
-                serial_device=[VirtualEnvironmentVmSerialDevice(device="socket")],
-                operating_system=VirtualEnvironmentVmOperatingSystem(type="l26"),
-                on_boot=True,
-                started=True,
-                stop_on_destroy=True,
-            )
+                user_data_file_id=snippet,
+            ),
+            agent=VirtualEnvironmentVmAgent(
+                enabled=True,
+                timeout="300s",
+                wait_for_ip=VirtualEnvironmentVmAgentWaitForIp(ipv4=True),
+            ),
+            serial_device=[VirtualEnvironmentVmSerialDevice(device="socket")],
+            operating_system=VirtualEnvironmentVmOperatingSystem(type="l26"),
+            on_boot=True,
+            started=True,
+            stop_on_destroy=True,
+            migrate=True,
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["clone", "initialization[0].user_data_file_id"]
+            ),
         )
+        # `network_device` is an attribute of type list(object): in JSON each object names
+        # every key of its type, or Terraform rejects the plan.
+        null = Token.null_value()
+        vm.add_override("network_device.0", dict.fromkeys(NIC_UNSET_KEYS, null))
+        self.vms.append(vm)
 
     def container(self, index: int) -> None:
         ctid = 100 + index
@@ -238,9 +249,13 @@ class BareStack(TerraformStack):
                     )
                 ],
                 dns=VirtualEnvironmentContainerInitializationDns(servers=["10.10.0.1"]),
+                user_account=VirtualEnvironmentContainerInitializationUserAccount(
+                    keys=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBareBareBareBare bare@cdktf"]
+                ),
             ),
             started=True,
             start_on_boot=True,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["initialization[0].user_account"]),
         )
 
     def _guest_vm_id(self, index: int) -> Any:
