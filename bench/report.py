@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,119 +17,10 @@ from bench.machine import Machine
 from bench.post_apply import ENV_STRING_LIMIT, PostApplyResults
 from bench.reconcile import ClientRun, ReconcileResults
 from bench.synth import SynthResults
+from bench.targets import bench_time_target, reconcile_targets, synth_targets
+from bench.units import mib, seconds
 
 HISTORY = Path(__file__).with_name("optimisations.json")
-
-REFERENCE_RATIO_MAX = 1.3
-MARGINAL_MS_MAX = 10.0
-VALIDATE_S_MAX = 0.5
-LINEAR_R2_MIN = 0.99
-RERUN_S_MAX = 1.0
-BENCH_S_MAX = 600.0
-
-
-@dataclass(frozen=True)
-class Target:
-    """One row of the targets table."""
-
-    key: str
-    text: str
-    measured: str
-    met: bool | None  # None: not measured in this run
-
-
-def _mib(kib: int) -> str:
-    return f"{kib / 1024:.0f} MiB"
-
-
-def _s(seconds: float) -> str:
-    return f"{seconds:.2f} s"
-
-
-def _minutes(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
-
-
-def synth_targets(synth: SynthResults | None) -> list[Target]:
-    """Reference ratio and marginal cost per guest."""
-    if synth is None:
-        return [
-            Target(
-                "reference_ratio", "Reference fleet cold synth ≤ 1.3x bare cdktf", "not run", None
-            ),
-            Target("marginal", "Marginal synth cost ≤ 10 ms per guest, linear", "not run", None),
-        ]
-    targets = []
-    ref = synth.reference
-    if ref is not None:
-        targets.append(
-            Target(
-                "reference_ratio",
-                f"Reference fleet ({ref.guests} guests) cold synth "
-                f"≤ {REFERENCE_RATIO_MAX}x bare cdktf",
-                f"{ref.ratio:.2f}x ({_s(ref.phoenix_s())} vs {_s(ref.bare_s())})",
-                ref.ratio <= REFERENCE_RATIO_MAX,
-            )
-        )
-    if synth.validate_s:
-        best = min(synth.validate_s)
-        targets.append(
-            Target(
-                "validate",
-                f"`fleet validate` on the reference fleet ≤ {VALIDATE_S_MAX} s (cold process)",
-                f"best {_s(best)} of {len(synth.validate_s)} "
-                f"(median {_s(sorted(synth.validate_s)[len(synth.validate_s) // 2])})",
-                best <= VALIDATE_S_MAX,
-            )
-        )
-    fit = synth.fit("phoenix")
-    largest = max((case.guests for case in synth.sized), default=0)
-    if fit is not None:
-        per_guest_ms = fit.slope * 1000
-        targets.append(
-            Target(
-                "marginal",
-                f"Marginal synth cost ≤ {MARGINAL_MS_MAX:g} ms per guest up to 1,000 guests, "
-                f"linear (R² ≥ {LINEAR_R2_MIN})",
-                f"{per_guest_ms:.1f} ms/guest up to {largest:,} guests, R² {fit.r_squared:.4f}",
-                per_guest_ms <= MARGINAL_MS_MAX
-                and fit.r_squared >= LINEAR_R2_MIN
-                and largest >= 1000,
-            )
-        )
-    return targets
-
-
-def reconcile_targets(rec: ReconcileResults | None) -> list[Target]:
-    """Zero writes and ≤ 1 s for a converged re-run."""
-    if rec is None:
-        return [Target("rerun", "Converged re-run: zero writes, ≤ 1 s", "not run", None)]
-    reruns = rec.find("phoenix", "re-run")
-    if not reruns:
-        return [Target("rerun", "Converged re-run: zero writes, ≤ 1 s", "no re-run", None)]
-    walls = sorted(run.wall_s for run in reruns)
-    middle = walls[len(walls) // 2]
-    writes = sum(run.writes for run in reruns)
-    scale = (
-        f"{rec.agents} agents x {rec.stacks_per_agent} stacks, "
-        f"{rec.latency_s * 1000:.0f} ms latency"
-    )
-    return [
-        Target(
-            "rerun_writes",
-            f"Converged re-run ({scale}) makes zero writes",
-            f"{writes} writes in {len(reruns)} re-runs",
-            writes == 0 and all(run.ok for run in reruns),
-        ),
-        Target(
-            "rerun_time",
-            f"Converged re-run finishes within {RERUN_S_MAX:g} s (cold process, median)",
-            f"median {_s(middle)} (min {_s(walls[0])}, max {_s(walls[-1])}), "
-            f"{reruns[0].requests} requests",
-            middle <= RERUN_S_MAX,
-        ),
-    ]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -185,10 +75,10 @@ def _synth_section(synth: SynthResults) -> list[str]:
                 "`configs/`" if case.name == "reference" else case.name,
                 f"{case.guests:,}",
                 f"{case.resource_total:,}",
-                f"{_s(case.phoenix_s())} ({_s(case.phoenix_median_s())})",
-                f"{_mib(ph_tree)} / {_mib(ph_big)}",
-                f"{_s(case.bare_s())} ({_s(case.bare_median_s())})",
-                f"{_mib(bare_tree)} / {_mib(bare_big)}",
+                f"{seconds(case.phoenix_s())} ({seconds(case.phoenix_median_s())})",
+                f"{mib(ph_tree)} / {mib(ph_big)}",
+                f"{seconds(case.bare_s())} ({seconds(case.bare_median_s())})",
+                f"{mib(bare_tree)} / {mib(bare_big)}",
                 f"{case.ratio:.2f}x",
             ]
         )
@@ -220,7 +110,7 @@ def _synth_section(synth: SynthResults) -> list[str]:
                 [
                     label,
                     f"{line.slope * 1000:.2f} ms",
-                    _s(line.intercept),
+                    seconds(line.intercept),
                     f"{line.r_squared:.4f}",
                     f"{line.max_residual_ratio * 100:.1f} %",
                 ]
@@ -263,13 +153,13 @@ def _synth_section(synth: SynthResults) -> list[str]:
 def _run_row(run: ClientRun, agents: int) -> list[str]:
     covered = round(run.share * agents)
     projected = (
-        "" if run.share >= 1 else f"{_s(run.projected_s)}, {run.projected_requests:,} requests"
+        "" if run.share >= 1 else f"{seconds(run.projected_s)}, {run.projected_requests:,} requests"
     )
     return [
         run.client,
         run.phase,
         f"{covered} of {agents}",
-        _s(run.wall_s),
+        seconds(run.wall_s),
         f"{run.requests:,}",
         f"{run.writes:,}",
         projected,
@@ -332,11 +222,12 @@ def _reconcile_section(rec: ReconcileResults) -> list[str]:
         nc, nr = naive_cold[0], naive_rerun[0]
         lines += [
             "",
-            f"Cold converge: Phoenix {_s(cold[0].wall_s)} with {cold[0].requests:,} requests; "
-            f"naive {_s(nc.projected_s)} with {nc.projected_requests:,} requests for all agents "
+            f"Cold converge: Phoenix {seconds(cold[0].wall_s)} with {cold[0].requests:,} requests; "
+            f"naive {seconds(nc.projected_s)} with {nc.projected_requests:,} requests for all "
+            "agents "
             f"({nc.projected_s / cold[0].wall_s:.1f}x slower). Converged re-run: Phoenix "
-            f"{_s(best.wall_s)} (best of {len(reruns)}) with {best.requests} requests and "
-            f"{best.writes} writes; naive {_s(nr.projected_s)} with {nr.projected_requests:,} "
+            f"{seconds(best.wall_s)} (best of {len(reruns)}) with {best.requests} requests and "
+            f"{best.writes} writes; naive {seconds(nr.projected_s)} with {nr.projected_requests:,} "
             f"requests and {round(nr.writes / nr.share):,} writes for all agents (every stack "
             f"redeployed, {nr.projected_s / best.wall_s:.0f}x slower).",
         ]
@@ -371,7 +262,7 @@ def post_apply_section(handoff: PostApplyResults) -> list[str]:
             _kib(case.base64gzip_bytes)
             + (" (over the limit)" if case.base64gzip_bytes > ENV_STRING_LIMIT else ""),
             str(case.parts),
-            f"{_s(case.best_s)} ({_s(case.median_s)})",
+            f"{seconds(case.best_s)} ({seconds(case.median_s)})",
         ]
         for case in handoff.cases
     ]
@@ -424,15 +315,7 @@ def render(
 ) -> str:
     """The whole RESULTS.md."""
     history = _history()
-    targets = synth_targets(synth) + reconcile_targets(rec)
-    targets.append(
-        Target(
-            "bench_time",
-            "`make bench` finishes in under 10 minutes",
-            f"{_minutes(total_s)} for `python -m bench` (setup excluded)",
-            total_s < BENCH_S_MAX,
-        )
-    )
+    targets = [*synth_targets(synth), *reconcile_targets(rec), bench_time_target(total_s)]
     limits: dict[str, str] = history.get("limits", {})
     lines = [
         "# Phoenix benchmark results",
@@ -445,7 +328,7 @@ def render(
     ]
     rows = [[k, v] for k, v in machine.rows()] + [["Load average at end", load_after]]
     if speed:
-        checks = ", ".join(f"{label} {seconds:.2f} s" for label, seconds in speed)
+        checks = ", ".join(f"{label} {taken:.2f} s" for label, taken in speed)
         rows.append(["CPU speed check (3M-step Python loop, lower is faster)", checks])
     lines += _table(["", ""], rows)
     lines += ["", "## Targets", ""]
