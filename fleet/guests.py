@@ -38,6 +38,7 @@ from .types import (
     Port,
     SshPublicKey,
     StackName,
+    StrictIPv4Address,
     Tag,
     Unique,
     UniqueEnums,
@@ -73,7 +74,7 @@ class GuestNetwork(ConfigModel):
     when there are several)."""
     ip: GuestIp
     """Static address with prefix length (`10.0.0.102/24`) or `dhcp`."""
-    gateway: IPv4Address | None = None
+    gateway: StrictIPv4Address | None = None
     """Default gateway, static addresses only. Default: the network's gateway."""
     mac: MacAddress | None = None
     """Fixed MAC address. Default: Proxmox assigns one."""

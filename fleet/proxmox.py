@@ -29,6 +29,8 @@ from .types import (
     PciAddress,
     PciDeviceId,
     Port,
+    StrictIPv4Address,
+    StrictIPv4Network,
     Unique,
     VlanId,
     WebUrl,
@@ -160,12 +162,12 @@ class Network(ConfigModel):
     """Linux bridge on the nodes. Default: `vmbr0`."""
     vlan: VlanId | None = None
     """802.1Q tag for guest NICs on this network. Default: untagged."""
-    cidr: IPv4Network
+    cidr: StrictIPv4Network
     """Subnet of the network, e.g. `10.0.0.0/24`; static guest addresses must fall inside it."""
-    gateway: IPv4Address | None = None
+    gateway: StrictIPv4Address | None = None
     """Default gateway handed to guests with static addresses. Default: no gateway, guests
     only reach their own subnet."""
-    dns_servers: Annotated[list[IPv4Address], Unique(what="DNS server")] = []
+    dns_servers: Annotated[list[StrictIPv4Address], Unique(what="DNS server")] = []
     """Resolvers handed to guests. Default: empty, guests keep the resolvers of their image."""
     dns_domain: DnsDomain | None = None
     """Search domain handed to guests, e.g. `phoenix.local`. Default: no search domain."""
@@ -207,7 +209,7 @@ class Network(ConfigModel):
 class NfsServer(ConfigModel):
     """The NFS server that backs guests' persistent volumes."""
 
-    address: IPv4Address
+    address: StrictIPv4Address
     """Address guests mount exports from."""
     mount_options: Annotated[
         str,

@@ -37,6 +37,8 @@ from .network import (
     MacAddress,
     Port,
     PortList,
+    StrictIPv4Address,
+    StrictIPv4Network,
     VlanId,
     WebUrl,
 )
@@ -71,6 +73,8 @@ __all__ = [
     "PortList",
     "SshPublicKey",
     "StackName",
+    "StrictIPv4Address",
+    "StrictIPv4Network",
     "Tag",
     "Unique",
     "UniqueEnums",

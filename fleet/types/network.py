@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     HttpUrl,
     PlainSerializer,
@@ -65,6 +66,20 @@ HostName = Annotated[
 ]
 """An IPv4 address or a DNS name."""
 
+
+def _address_as_text(value: object) -> object:
+    # Left to pydantic, `address: 167772161` (or `true`) would quietly become 10.0.0.1 (0.0.0.1):
+    # addresses are written as text, as the JSON Schema says.
+    if isinstance(value, (IPv4Address, IPv4Network, str)):
+        return value
+    raise ValueError("should be text like 10.0.0.1 or 10.0.0.0/24")
+
+
+StrictIPv4Address = Annotated[IPv4Address, BeforeValidator(_address_as_text)]
+"""An IPv4 address written as text (`10.0.0.1`); a number is an error, not an address."""
+
+StrictIPv4Network = Annotated[IPv4Network, BeforeValidator(_address_as_text)]
+"""An IPv4 network written as text (`10.0.0.0/24`); a number is an error, not a network."""
 
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 

@@ -365,6 +365,31 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ],
     ),
     (
+        "nfs_address_as_number",
+        set_raw("proxmox.yaml", "nfs.address", "167772173"),
+        [
+            P + ": nfs.address: should be text like 10.0.0.1 or 10.0.0.0/24 (got 167772173)",
+        ],
+    ),
+    (
+        "network_as_bool",
+        set_raw("proxmox.yaml", "networks.lan.cidr", "true"),
+        [
+            P + ": networks.lan.cidr: should be text like 10.0.0.1 or 10.0.0.0/24 (got true)",
+        ],
+    ),
+    (
+        "dns_server_as_number",
+        set_raw("proxmox.yaml", "networks.lan.dns_servers.0", "167772161"),
+        [
+            P
+            + (
+                ": networks.lan.dns_servers.0: should be text like 10.0.0.1 or 10.0.0.0/24 "
+                "(got 167772161)"
+            ),
+        ],
+    ),
+    (
         "template_as_text",
         set_raw("guests.yaml", "vms.1002.template", '"9000"'),
         [
