@@ -78,6 +78,7 @@ def read_compose(config_dir: Path, relative: str) -> ComposeFile:
                 f"compose file {relative}: service {shown(name)} must be a mapping "
                 f"(got {kind_of(service)})"
             )
+        _check_shapes(relative, name, service)
     gpu_services = tuple(sorted(_gpu_services(relative, services)))
     return ComposeFile(
         path=relative,
@@ -92,6 +93,31 @@ def read_compose(config_dir: Path, relative: str) -> ComposeFile:
         inline_secrets=tuple(_inline_secrets(services)),
         gpu_services=gpu_services,
     )
+
+
+# The shape Compose requires of each service key Phoenix reads: a wrong one would otherwise
+# read as "nothing there" (a `ports: "80:80"` string iterates as characters).
+_SHAPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "ports": ((list,), "a list"),
+    "environment": ((dict, list), "a mapping or a list"),
+    "deploy": ((dict,), "a mapping"),
+    "profiles": ((list,), "a list"),
+}
+_PORT_ENTRY = (str, int, dict)
+
+
+def _check_shapes(relative: str, name: Any, service: dict[Any, Any]) -> None:
+    where = f"compose file {relative}: services.{name}"
+    for key, (types, wanted) in _SHAPES.items():
+        value = service.get(key)
+        if value is not None and not isinstance(value, types):
+            raise ComposeError(f"{where}.{key} must be {wanted} (got {kind_of(value)})")
+    for index, entry in enumerate(service.get("ports") or []):
+        if isinstance(entry, bool) or not isinstance(entry, _PORT_ENTRY):
+            raise ComposeError(
+                f'{where}.ports.{index} must be text like "6333:6333", a port number or a '
+                f"mapping (got {kind_of(entry)})"
+            )
 
 
 _DEVICES = ("deploy", "resources", "reservations", "devices")

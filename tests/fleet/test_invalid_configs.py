@@ -263,6 +263,40 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         [f"{S}: stacks.qdrant.compose_file: compose file {QDRANT_COMPOSE} declares no services"],
     ),
     (
+        "compose_ports_as_one_string",
+        edit(
+            QDRANT_COMPOSE,
+            '    ports:\n      - "6333:6333"',
+            '    ports: "6333:6333"\n    x-was:\n      - "6333:6333"',
+        ),
+        [
+            f"{S}: stacks.qdrant.compose_file: compose file {QDRANT_COMPOSE}: "
+            "services.qdrant.ports must be a list (got text)"
+        ],
+    ),
+    (
+        "compose_port_entry_as_list",
+        edit(QDRANT_COMPOSE, '      - "6334:6334"   # gRPC', "      - [6334, 6334]"),
+        [
+            f"{S}: stacks.qdrant.compose_file: compose file {QDRANT_COMPOSE}: "
+            'services.qdrant.ports.1 must be text like "6333:6333", a port number or a mapping '
+            "(got a list)"
+        ],
+    ),
+    (
+        "compose_environment_as_text",
+        edit(
+            QDRANT_COMPOSE,
+            "    environment:\n      QDRANT__LOG_LEVEL: ${QDRANT__LOG_LEVEL}\n"
+            "      QDRANT__SERVICE__API_KEY: ${QDRANT__SERVICE__API_KEY}\n",
+            "    environment: QDRANT__LOG_LEVEL=INFO\n",
+        ),
+        [
+            f"{S}: stacks.qdrant.compose_file: compose file {QDRANT_COMPOSE}: "
+            "services.qdrant.environment must be a mapping or a list (got text)"
+        ],
+    ),
+    (
         "compose_file_outside_the_config_dir",
         edit("stacks.yaml", f"compose_file: {QDRANT_COMPOSE}", "compose_file: ../qdrant.yaml"),
         [
