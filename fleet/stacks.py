@@ -151,7 +151,8 @@ class StackSpec(ConfigModel):
     @classmethod
     def _inside_config_dir(cls, value: str) -> str:
         path = PurePosixPath(value)
-        if path.is_absolute() or ".." in path.parts or "\\" in value:
+        unprintable = any(not character.isprintable() for character in value)
+        if path.is_absolute() or ".." in path.parts or "\\" in value or unprintable:
             raise ValueError(
                 f"{shown(value)} must be a relative path inside the config directory, "
                 "like stacks/<name>/compose.yaml"

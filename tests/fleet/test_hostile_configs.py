@@ -390,6 +390,27 @@ CASES: list[tuple[str, Mutation, list[str]]] = [
         ],
     ),
     (
+        "compose_file_name_with_a_line_break",
+        set_field("stacks.yaml", "stacks.qdrant.compose_file", f"{QDRANT_COMPOSE}\nok: all good"),
+        [
+            S
+            + (
+                ": stacks.qdrant.compose_file: 'stacks/qdrant/compose.yaml\\nok: all good' must "
+                "be a relative path inside the config directory, like stacks/<name>/compose.yaml"
+            ),
+        ],
+    ),
+    (
+        "key_with_a_line_break_and_a_bidi_override",
+        edit("stacks.yaml", "stacks:\n", 'stacks:\n  "evil\\nfake: ok\\u202e": {}\n'),
+        [
+            # The key's line break and override are shown escaped: one problem per line.
+            S + ": stacks.evil\\nfake: ok\\u202e: Portainer would store this stack as "
+            "'evilfakeok'; use that name",
+            S + ": stacks.evil\\nfake: ok\\u202e.compose_file: required",
+        ],
+    ),
+    (
         "template_as_text",
         set_raw("guests.yaml", "vms.1002.template", '"9000"'),
         [
