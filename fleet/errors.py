@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Characters that would end a report line early or make it read other than it is: control
-# characters, Unicode line breaks and bidirectional overrides. Config text (a key, a file name)
-# can carry them into a message; a report keeps one problem per line whatever the config holds.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _one_line(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+from .hints import one_line
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +20,7 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.location}" if self.location else self.file
-        return _one_line(f"{where}: {self.message}")
+        return one_line(f"{where}: {self.message}")
 
 
 class FleetConfigError(Exception):

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable
 
 from .secrets import described, looks_secret, without_userinfo
+
+# Characters that would end a report line early or make it read other than it is: control
+# characters, Unicode line breaks and bidirectional overrides. Config text (a key, a file name)
+# can carry them into a message or a review; a line stays one line whatever the config holds.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that could break or disguise a line escaped (`\\n`)."""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
 
 # Letters of other scripts that pass for Latin ones in most fonts (fullwidth forms are found
 # through Unicode normalization instead).

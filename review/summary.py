@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleet.hints import one_line
+
 from .words import changed_settings, kind_of, reason
 
 VM = "proxmox_virtual_environment_vm"
@@ -357,13 +359,20 @@ def _stack_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     return ", ".join(parts) or "settings"
 
 
+# Characters Markdown or HTML would act on. A setting's value is config text from the pull
+# request under review: written as is, `<!--` could hide the lines after it, and a line break
+# followed by `**Created**` could forge a section.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>|~])")
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "unset"
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return _MARKDOWN.sub(r"\\\1", one_line(text))
 
 
 def _unescape(text: str | None) -> str | None:

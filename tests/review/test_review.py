@@ -184,3 +184,20 @@ def test_ha_turned_on_reads_as_ha_not_as_a_guest_change(tmp_path: Path) -> None:
         ("High availability", "drphoenix (VM 1002): HA-managed from now on"),
     ]
     assert not result.destructive
+
+
+@pytest.mark.e2e
+def test_config_text_in_the_review_cannot_hide_or_forge_lines(tmp_path: Path) -> None:
+    # GIVEN a pull request whose new description opens an HTML comment and forges a section
+    forged = "<!-- hidden\n**Created**\n- nothing to see"
+    result = summarise(tmp_path, set_field("guests.yaml", "vms.1002.description", forged))
+    # THEN the review shows the text inert: escaped, on the change's own line
+    [(group, text)] = lines(result)
+    assert group == "Updated in place"
+    assert text == (
+        "drphoenix (VM 1002): description: Portainer agent running the Qdrant vector database "
+        "→ \\<!-- hidden\\\\n\\*\\*Created\\*\\*\\\\n- nothing to see"
+    )
+    rendered = result.markdown("Fleet change")
+    assert "<!--" not in rendered.replace("\\<!--", "")
+    assert rendered.count("\n**Created**") == 0
