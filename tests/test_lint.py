@@ -23,13 +23,14 @@ def tool(name: str) -> str:
 
 @pytest.fixture
 def planted(tmp_path: Path) -> Path:
-    """A copy of one real module, inside a throwaway package next to the project config."""
+    """A copy of one real, self-contained module (no imports of its package), inside a
+    throwaway package next to the project config."""
     package = tmp_path / "planted"
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
-    shutil.copy(ROOT / "fleet" / "errors.py", package / "errors.py")
+    shutil.copy(ROOT / "fleet" / "secrets.py", package / "secrets.py")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    return package / "errors.py"
+    return package / "secrets.py"
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
