@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from types import TracebackType
 from typing import Any
 
-from tests.fakes.server import BackgroundServer, free_port
+from tests.fakes.server import BackgroundServer, ServedFake, free_port
 from tests.fakes.tls import server_context
 
 AGENT_VERSION = "2.44.0"
 
 
-class FakeAgent:
+class FakeAgent(ServedFake):
     """Answers ``/ping`` like a Portainer agent on Docker (platform 1)."""
 
     def __init__(
@@ -62,26 +61,6 @@ class FakeAgent:
         # Everything else needs a signature this agent accepts.
         start_response("403 Forbidden", [("Content-Type", "text/plain")])
         return [b"Invalid request signature\n"]
-
-    def start(self) -> FakeAgent:
-        """Start listening."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening (the agent becomes unreachable)."""
-        self._server.stop()
-
-    def __enter__(self) -> FakeAgent:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def unreachable_agent_url(host: str = "127.0.0.103") -> str:

@@ -6,7 +6,7 @@ import socket
 import ssl
 import threading
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -64,6 +64,35 @@ class BackgroundServer:
     def __enter__(self) -> BackgroundServer:
         self.start()
         return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+_Served = TypeVar("_Served", bound="ServedFake")
+
+
+class ServedFake:
+    """Start, stop and `with` for a fake that serves through its `BackgroundServer`."""
+
+    _server: BackgroundServer
+
+    def start(self: _Served) -> _Served:
+        """Start serving."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: the fake becomes unreachable."""
+        self._server.stop()
+
+    def __enter__(self: _Served) -> _Served:
+        return self.start()
 
     def __exit__(
         self,

@@ -9,7 +9,6 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from types import TracebackType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -22,11 +21,11 @@ from tests.fakes.portainer.faults import FaultInjection
 from tests.fakes.portainer.records import VERSION, FakeStack, RequestRecord, normalize
 from tests.fakes.portainer.stacks import StackRoutes
 from tests.fakes.portainer.wire import TIMEOUT_EXEMPT, ApiError, error_response, plain_response
-from tests.fakes.server import BackgroundServer, DropConnectionError
+from tests.fakes.server import BackgroundServer, DropConnectionError, ServedFake
 from tests.fakes.tls import ca_bundle_path, server_identity
 
 
-class FakePortainer(FaultInjection, AuthRoutes, EndpointRoutes, StackRoutes):
+class FakePortainer(FaultInjection, AuthRoutes, EndpointRoutes, StackRoutes, ServedFake):
     """The fake server. Thread-safe; every public method may be called while it serves.
 
     ``port`` 0 picks a free port; another server's port (once that one stopped) makes this one
@@ -110,26 +109,6 @@ class FakePortainer(FaultInjection, AuthRoutes, EndpointRoutes, StackRoutes):
     def ca_bundle(self) -> str:
         """Path of the CA certificate that signs this server's certificate."""
         return ca_bundle_path()
-
-    def start(self) -> FakePortainer:
-        """Start serving."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.stop()
-
-    def __enter__(self) -> FakePortainer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ seeding
 
