@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from portainer.docker_proxy import printable
 from portainer.plan import Action, EnvironmentItem, Plan, StackItem
 
 EXIT_OK = 0
@@ -104,7 +105,7 @@ def render_human(plan: Plan) -> str:
         text = f"{_symbol(env)} environment {env.name} ({env.url}): {_verb(env, plan.dry_run)}"
         details = env.reasons + ([env.error] if env.error else [])
         if details:
-            text += " - " + "; ".join(details)
+            text += " - " + _inline("; ".join(details))
         lines.append(text)
         for stack in env.stacks:
             text = f"    {_symbol(stack)} stack {stack.name}: {_verb(stack, plan.dry_run)}"
@@ -112,13 +113,19 @@ def render_human(plan: Plan) -> str:
             if stack.unhealthy and stack.health is not None:
                 details += stack.health.problems()
             if details:
-                text += " - " + "; ".join(details)
+                text += " - " + _inline("; ".join(details))
             lines.append(text)
             lines += _log_lines(stack)
     if plan.error:
-        lines.append(f"Error: {plan.error}")
+        lines.append(f"Error: {_inline(plan.error)}")
     lines.append(summary_line(plan))
     return "\n".join(lines)
+
+
+def _inline(text: str) -> str:
+    """Portainer's words on the item's own line: a multi-line answer (Compose's output) joined
+    with " / ", terminal escape sequences and control characters dropped."""
+    return " / ".join(printable(line) for line in text.splitlines() if line.strip())
 
 
 def _log_lines(stack: StackItem) -> list[str]:
