@@ -45,9 +45,12 @@ def load_fleet(config_dir: Path) -> Fleet:
     run reports as much as it can without repeating a mistake as its consequences.
     """
     if not config_dir.is_dir():
-        raise FleetConfigError(
-            [ConfigProblem(_display(config_dir), "", "config directory does not exist")]
+        problem = (
+            "a file, not a config directory (give the directory that holds it)"
+            if config_dir.exists()
+            else "config directory does not exist"
         )
+        raise FleetConfigError([ConfigProblem(_display(config_dir), "", problem)])
     problems: list[ConfigProblem] = []
     invalid = InvalidParts()
     paths = _find_files(config_dir, problems, invalid)

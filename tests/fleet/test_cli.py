@@ -70,6 +70,17 @@ def test_validate_in_process_reports_a_missing_directory(
     )
 
 
+def test_validate_says_when_the_config_directory_is_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "guests.yaml").write_text("vms: {}\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path / "guests.yaml")]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{tmp_path / 'guests.yaml'}: a file, not a config directory (give the directory that "
+        "holds it)"
+    )
+
+
 def test_schema_check_passes_on_the_committed_schema(tmp_path: Path) -> None:
     assert run_module("fleet", "schema", "--check", cwd=tmp_path).returncode == 0
     assert run_module("fleet.schema", "--check", cwd=tmp_path).returncode == 0
